@@ -1,0 +1,73 @@
+"""Rejected records: one JSON line each (stream, key, code, reason, field)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import typing as t
+from pathlib import Path
+
+from target_brevo.serialize import dumps
+
+LOGGER = logging.getLogger("target_brevo.rejects")
+
+
+class TooManyRejectsError(RuntimeError):
+    """More rejects than `max_rejects`: the run fails before STATE moves."""
+
+
+class Rejects:
+    """Collects rejects, appends them to a JSON-lines file and enforces `max_rejects`.
+
+    Notes (a contact written without its phone number, a value Brevo did not store)
+    are rejects too: they name the field that was dropped while the rest of the
+    record was written.
+    """
+
+    def __init__(self, path: str | None, max_rejects: int | None) -> None:
+        self.path = Path(path) if path else None
+        self.max_rejects = max_rejects
+        self.count = 0
+        self.by_code: dict[str, int] = {}
+        self.entries: list[dict[str, t.Any]] = []
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        stream: str,
+        key: t.Any,
+        code: str,
+        reason: str,
+        field: str | None = None,
+        *,
+        written: bool = False,
+    ) -> None:
+        """Record one reject. `written=True` means the rest of the record was written."""
+        entry = {
+            "time": dt.datetime.now(dt.UTC).isoformat(),
+            "stream": stream,
+            "key": key,
+            "code": code,
+            "reason": reason,
+            "field": field,
+            "record_written": written,
+        }
+        with self._lock:
+            self.count += 1
+            self.by_code[code] = self.by_code.get(code, 0) + 1
+            self.entries.append(entry)
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as fh:
+                    fh.write(dumps(entry) + "\n")
+        LOGGER.warning("Rejected %s %s: %s (%s)", stream, key, reason, code)
+
+    def check(self) -> None:
+        """Raise when the run is over its reject budget."""
+        if self.max_rejects is not None and self.max_rejects >= 0 and self.count > self.max_rejects:
+            msg = (
+                f"{self.count} rejects exceed max_rejects={self.max_rejects}; "
+                "failing the run before STATE moves"
+            )
+            raise TooManyRejectsError(msg)

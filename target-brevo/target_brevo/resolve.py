@@ -1,0 +1,321 @@
+"""Find Brevo objects again without local files (contracts §5), create them idempotently.
+
+Folders, lists and campaign drafts carry their source key at the end of their name
+(`Newsletter [ac-list-3]`), so listing them finds them again on any machine. A create
+that may have been applied (reset/timeout) is followed by a lookup before any retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import typing as t
+from dataclasses import dataclass, field
+
+from target_brevo.client import (
+    BrevoClient,
+    BrevoConflict,
+    BrevoInvalid,
+    BrevoSystemic,
+    BrevoUncertain,
+)
+
+LOGGER = logging.getLogger("target_brevo.resolve")
+
+KEY_RE = re.compile(r"\s*\[([^\[\]]+)\]\s*$")
+
+T = t.TypeVar("T")
+
+
+def key_of(name: str) -> str | None:
+    """The `[key]` suffix of a Brevo name, if any."""
+    match = KEY_RE.search(name or "")
+    return match.group(1) if match else None
+
+
+def with_key(name: str, key: str, max_len: int = 190) -> str:
+    """`name [key]`, the name part shortened so that the key always fits."""
+    suffix = f" [{key}]"
+    base = KEY_RE.sub("", str(name or "").strip()) or key
+    base = base.replace("[", "(").replace("]", ")")
+    return base[: max(1, max_len - len(suffix))] + suffix
+
+
+def create_then_lookup(
+    create: t.Callable[[], T],
+    lookup: t.Callable[[], T | None],
+    what: str,
+    tries: int = 3,
+) -> T:
+    """Create; when the create may have been applied, look it up before creating again."""
+    for _ in range(tries):
+        try:
+            return create()
+        except BrevoUncertain as exc:
+            LOGGER.warning("%s: %s; looking it up before any retry", what, exc)
+            found = lookup()
+            if found is not None:
+                LOGGER.info("%s: found after an uncertain create, not creating again", what)
+                return found
+    msg = f"{what}: could not be created after {tries} uncertain tries"
+    raise BrevoSystemic(msg)
+
+
+@dataclass
+class Attribute:
+    """A Brevo contact attribute as the target needs it."""
+
+    name: str
+    type: str
+    category: str = "normal"
+    enumeration: dict[int, str] = field(default_factory=dict)  # value → label
+    options: list[str] = field(default_factory=list)  # multiple-choice labels
+
+    def enum_lookup(self) -> dict[str, int]:
+        """Lower-cased label → value."""
+        return {label.lower(): value for value, label in self.enumeration.items()}
+
+
+class Resolver:
+    """Caches what exists in Brevo for one run; creates what is missing."""
+
+    def __init__(self, client: BrevoClient, folder_name: str, prefix: str) -> None:
+        self.client = client
+        self.folder_name = folder_name
+        self.prefix = prefix
+        self._folder_id: int | None = None
+        self._lists: dict[str, tuple[int, str]] | None = None  # key → (id, full name)
+        self._attributes: dict[str, Attribute] | None = None
+        self._campaigns: dict[str, dict[str, t.Any]] | None = None
+        self.created: dict[str, int] = {}
+
+    # -- paging -----------------------------------------------------------------------
+    def _paged(
+        self, path: str, item_key: str, limit: int, **params: t.Any
+    ) -> list[dict[str, t.Any]]:
+        out: list[dict[str, t.Any]] = []
+        offset = 0
+        while True:
+            body = self.client.get(path, {"limit": limit, "offset": offset, **params}) or {}
+            items = body.get(item_key) or []
+            out.extend(items)
+            count = body.get("count")
+            offset += len(items)
+            if not items or len(items) < limit or (isinstance(count, int) and offset >= count):
+                return out
+
+    def _count(self, what: str) -> None:
+        self.created[what] = self.created.get(what, 0) + 1
+
+    # -- folder -----------------------------------------------------------------------
+    def _find_folder(self) -> int | None:
+        folders = self._paged("/contacts/folders", "folders", 50, sort="asc")
+        ids = sorted(int(f["id"]) for f in folders if f.get("name") == self.folder_name)
+        return ids[0] if ids else None
+
+    def folder_id(self) -> int:
+        if self._folder_id is None:
+            found = self._find_folder()
+            if found is None:
+
+                def create() -> int:
+                    body = self.client.request(
+                        "POST", "/contacts/folders", body={"name": self.folder_name}
+                    ).body
+                    self._count("folders")
+                    return int(body["id"])
+
+                found = create_then_lookup(
+                    create, self._find_folder, f"folder {self.folder_name!r}"
+                )
+            self._folder_id = found
+        return self._folder_id
+
+    # -- lists ------------------------------------------------------------------------
+    def _load_lists(self) -> dict[str, tuple[int, str]]:
+        folder = self.folder_id()
+        lists = self._paged(f"/contacts/folders/{folder}/lists", "lists", 50, sort="asc")
+        found: dict[str, tuple[int, str]] = {}
+        for item in sorted(lists, key=lambda x: int(x["id"])):
+            key = key_of(str(item.get("name", "")))
+            if key and key not in found:  # duplicates: the oldest one wins, always the same
+                found[key] = (int(item["id"]), str(item["name"]))
+        return found
+
+    def lists(self) -> dict[str, tuple[int, str]]:
+        if self._lists is None:
+            self._lists = self._load_lists()
+        return self._lists
+
+    def list_key(self, source_id: t.Any) -> str:
+        return f"{self.prefix}list-{source_id}"
+
+    @property
+    def master_key(self) -> str:
+        return f"{self.prefix}all"
+
+    def find_list(self, key: str) -> int | None:
+        hit = self.lists().get(key)
+        return hit[0] if hit else None
+
+    def ensure_list(self, key: str, name: str) -> int:
+        """The Brevo list for `key`, created in the folder or renamed when needed."""
+        full = with_key(name, key)
+        lists = self.lists()
+        if key in lists:
+            list_id, current = lists[key]
+            if current != full:
+                self.client.request("PUT", f"/contacts/lists/{list_id}", body={"name": full})
+                lists[key] = (list_id, full)
+                self._count("list_renames")
+            return list_id
+        folder = self.folder_id()
+
+        def create() -> int:
+            body = self.client.request(
+                "POST", "/contacts/lists", body={"name": full, "folderId": folder}
+            ).body
+            self._count("lists")
+            return int(body["id"])
+
+        def lookup() -> int | None:
+            self._lists = self._load_lists()
+            hit = self._lists.get(key)
+            return hit[0] if hit else None
+
+        list_id = create_then_lookup(create, lookup, f"list {full!r}")
+        self.lists()[key] = (list_id, full)
+        return list_id
+
+    def master_list(self) -> int:
+        return self.ensure_list(self.master_key, "All synced contacts")
+
+    # -- attributes ---------------------------------------------------------------------
+    def _load_attributes(self) -> dict[str, Attribute]:
+        body = self.client.get("/contacts/attributes") or {}
+        out: dict[str, Attribute] = {}
+        for item in body.get("attributes") or []:
+            name = str(item.get("name", "")).upper()
+            category = str(item.get("category") or "normal")
+            typ = item.get("type") or ("category" if category == "category" else "text")
+            enumeration = {
+                int(e["value"]): str(e.get("label", e["value"]))
+                for e in item.get("enumeration") or []
+                if "value" in e
+            }
+            options = [
+                str(o.get("value", o.get("label")) if isinstance(o, dict) else o)
+                for o in item.get("multiCategoryOptions") or []
+            ]
+            out[name] = Attribute(name, str(typ), category, enumeration, options)
+        return out
+
+    def attributes(self) -> dict[str, Attribute]:
+        if self._attributes is None:
+            self._attributes = self._load_attributes()
+        return self._attributes
+
+    def ensure_attribute(
+        self,
+        name: str,
+        typ: str,
+        enumeration: dict[int, str] | None = None,
+        options: list[str] | None = None,
+    ) -> Attribute:
+        """The attribute `name`, created (typed) when missing; category options kept up to date.
+
+        An attribute that already exists keeps its type: values are converted to it.
+        """
+        attrs = self.attributes()
+        existing = attrs.get(name)
+        if existing is not None:
+            if existing.type == "category" and enumeration:
+                merged = dict(existing.enumeration)
+                merged.update({k: v for k, v in enumeration.items() if merged.get(k) != v})
+                if merged != existing.enumeration:
+                    update = {
+                        "enumeration": [{"value": k, "label": v} for k, v in sorted(merged.items())]
+                    }
+                    self.client.request("PUT", f"/contacts/attributes/category/{name}", body=update)
+                    existing.enumeration = merged
+                    self._count("attribute_updates")
+            if existing.type == "multiple-choice" and options:
+                missing = [o for o in options if o not in existing.options]
+                if missing:
+                    try:
+                        self.client.request(
+                            "PUT",
+                            f"/contacts/attributes/normal/{name}",
+                            body={"multiCategoryOptions": existing.options + missing},
+                        )
+                        existing.options = existing.options + missing
+                        self._count("attribute_updates")
+                    except BrevoInvalid as exc:
+                        LOGGER.warning("Could not add options to %s: %s", name, exc)
+            return existing
+
+        category = "category" if typ == "category" else "normal"
+        body: dict[str, t.Any] = {"type": typ}
+        if typ == "category":
+            body["enumeration"] = [
+                {"value": k, "label": v} for k, v in sorted((enumeration or {}).items())
+            ] or [{"value": 1, "label": "-"}]
+        if typ == "multiple-choice":
+            body["multiCategoryOptions"] = list(options or []) or ["-"]
+
+        def create() -> Attribute:
+            try:
+                self.client.request("POST", f"/contacts/attributes/{category}/{name}", body=body)
+                self._count("attributes")
+            except (BrevoConflict, BrevoInvalid) as exc:
+                # Created meanwhile (or by an earlier uncertain try): use what exists.
+                self._attributes = self._load_attributes()
+                if name not in self._attributes:
+                    raise
+                LOGGER.info("Attribute %s already exists: %s", name, exc.code)
+                return self._attributes[name]
+            attr = Attribute(
+                name,
+                typ,
+                category,
+                dict(enumeration or {}) if typ == "category" else {},
+                list(options or []) if typ == "multiple-choice" else [],
+            )
+            self.attributes()[name] = attr
+            return attr
+
+        def lookup() -> Attribute | None:
+            self._attributes = self._load_attributes()
+            return self._attributes.get(name)
+
+        return create_then_lookup(create, lookup, f"attribute {name}")
+
+    # -- campaigns ----------------------------------------------------------------------
+    def _load_campaigns(self) -> dict[str, dict[str, t.Any]]:
+        items = self._paged("/emailCampaigns", "campaigns", 100, sort="asc")
+        found: dict[str, dict[str, t.Any]] = {}
+        for item in sorted(items, key=lambda x: int(x["id"])):
+            key = key_of(str(item.get("name", "")))
+            if key and key.startswith(self.prefix) and key not in found:
+                found[key] = item
+        return found
+
+    def campaigns(self) -> dict[str, dict[str, t.Any]]:
+        if self._campaigns is None:
+            self._campaigns = self._load_campaigns()
+        return self._campaigns
+
+    def create_campaign(self, key: str, body: dict[str, t.Any]) -> int:
+        def create() -> int:
+            resp = self.client.request("POST", "/emailCampaigns", body=body).body
+            self._count("campaigns")
+            return int(resp["id"])
+
+        def lookup() -> int | None:
+            self._campaigns = self._load_campaigns()
+            hit = self._campaigns.get(key)
+            return int(hit["id"]) if hit else None
+
+        campaign_id = create_then_lookup(create, lookup, f"campaign {body.get('name')!r}")
+        self.campaigns()[key] = {**body, "id": campaign_id}
+        return campaign_id

@@ -1,0 +1,1 @@
+"""Sinks stage records; writers put them into Brevo in dependency order."""

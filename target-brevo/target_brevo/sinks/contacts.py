@@ -1,0 +1,629 @@
+"""Contacts, their attribute values, list memberships and blocklisting through imports.
+
+One flush turns the staged contacts, custom-field values and memberships into
+`POST /contacts/import` jsonBody rows keyed by `attributes.EXT_ID` (+ email), partitioned
+by the lists the rows join, in chunks under the byte limit. A batch counts as written only
+when its import has completed and its report has been read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import math
+import time
+import typing as t
+from dataclasses import dataclass, field
+
+from target_brevo.client import BrevoConflict, BrevoInvalid, BrevoSystemic
+from target_brevo.mapping import (
+    ConversionError,
+    attribute_name,
+    brevo_type_for_schema,
+    convert,
+    normalise_email,
+    normalise_phone,
+    same_value,
+    tags_value,
+)
+from target_brevo.serialize import dumps, to_jsonable
+
+if t.TYPE_CHECKING:
+    from target_brevo.sync import Staged, Syncer
+
+LOGGER = logging.getLogger("target_brevo.contacts")
+
+ADD, REMOVE, BOUNCE, NOTHING = "add", "remove", "bounce", "nothing"
+DEFAULT_STATUS_MAP = {"1": ADD, "2": REMOVE, "3": BOUNCE, "0": NOTHING}
+
+
+@dataclass
+class Row:
+    """One contact as it goes into an import."""
+
+    ext_id: str | None
+    email: str | None = None
+    sms: str | None = None
+    attrs: dict[str, t.Any] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+    lists: set[int] = field(default_factory=set)
+    blocklist: bool = False
+    stream: str = ""
+    key: t.Any = None
+    full: bool = False  # built from a contacts record (not only values/memberships)
+
+    def body(self, *, with_sms: bool = True) -> dict[str, t.Any]:
+        attributes: dict[str, t.Any] = {}
+        if self.ext_id:
+            attributes["EXT_ID"] = self.ext_id
+        if self.sms and with_sms:
+            attributes["SMS"] = self.sms
+        attributes.update(self.attrs)
+        out: dict[str, t.Any] = {"attributes": attributes}
+        if self.email:
+            out["email"] = self.email
+        return out
+
+
+@dataclass
+class Import:
+    """One submitted import and the rows it carries, in jsonBody order."""
+
+    rows: list[Row]
+    list_ids: list[int]
+    blocklist: bool
+    process_id: int | None = None
+    submitted_at: float = 0.0
+    status: str = "queued"
+    info: dict[str, t.Any] = field(default_factory=dict)
+
+
+def _key_value(record: t.Mapping[str, t.Any], keys: list[str]) -> t.Any:
+    values = [record.get(k) for k in keys]
+    if any(v is None for v in values):
+        return None
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _key_text(value: t.Any) -> str:
+    if isinstance(value, tuple):
+        return ":".join(str(v) for v in value)
+    return str(value)
+
+
+class ContactWriter:
+    """Writes one flush's contacts, values, memberships and blocklists."""
+
+    def __init__(self, syncer: Syncer) -> None:
+        self.s = syncer
+        self.cfg = syncer.config
+        self.client = syncer.client
+        self.resolver = syncer.resolver
+        self.rejects = syncer.rejects
+        self.rows: dict[str, Row] = {}  # by ext_id (or "email:<email>")
+        self.adds: dict[int, set[str]] = {}
+        self.removes: dict[int, set[str]] = {}
+        self.blocklist_only: set[str] = set()
+
+    # -- building rows ---------------------------------------------------------------------
+    def prefix_for(self, mapping: t.Mapping[str, t.Any]) -> str:
+        return str(mapping.get("ext_id_prefix", self.cfg.get("ext_id_prefix", "ac-")))
+
+    def _contact_fields(self, staged: Staged) -> dict[str, tuple[str, str | None]]:
+        """source field → (attribute name, declared type or None)."""
+        mapping = staged.mapping
+        fields = mapping.get("fields")
+        out: dict[str, tuple[str, str | None]] = {}
+        if fields is None:  # any tap: every other scalar property becomes an attribute
+            skip = {
+                mapping.get("email", "email"),
+                mapping.get("phone", "phone"),
+                mapping.get("tags"),
+                mapping.get("blocklist_when"),
+                *staged.key_properties,
+            }
+            for name, prop in (staged.schema.get("properties") or {}).items():
+                if name in skip or name.startswith("_sdc_"):
+                    continue
+                out[name] = (attribute_name(name), brevo_type_for_schema(prop))
+            return out
+        for src, spec in fields.items():
+            if isinstance(spec, str):
+                out[src] = (attribute_name(spec), None)
+            else:
+                out[src] = (attribute_name(spec.get("attribute", src)), spec.get("type"))
+        return out
+
+    def _typed_attribute(
+        self, name: str, declared: str | None, prop: t.Mapping[str, t.Any]
+    ) -> t.Any:
+        typ = declared or brevo_type_for_schema(prop)
+        return self.resolver.ensure_attribute(name, typ)
+
+    def add_contacts(self, staged: Staged) -> None:
+        mapping = staged.mapping
+        prefix = self.prefix_for(mapping)
+        email_field = mapping.get("email", "email")
+        phone_field = mapping.get("phone", "phone")
+        tags_field = mapping.get("tags")
+        block_field = mapping.get("blocklist_when")
+        region = self.cfg.get("default_phone_region")
+        fields = self._contact_fields(staged)
+        props = staged.schema.get("properties") or {}
+        attrs = {
+            src: self._typed_attribute(name, declared, props.get(src, {}))
+            for src, (name, declared) in fields.items()
+        }
+        tags_attr = None
+        if tags_field:
+            tags_attr = self.resolver.ensure_attribute(
+                attribute_name(mapping.get("tags_attribute", "AC_TAGS")), "text"
+            )
+        for record in staged.deduped():
+            key = _key_value(record, staged.key_properties) if staged.key_properties else None
+            key_text = _key_text(key) if key is not None else None
+            ext_id = f"{prefix}{key_text}" if key_text is not None else None
+            email, reason = normalise_email(record.get(email_field))
+            sms, phone_reason = (None, None)
+            if phone_field and phone_field in record:
+                sms, phone_reason = normalise_phone(record.get(phone_field), region)
+            if email is None:
+                self.rejects.add(staged.stream, key, "invalid_email", str(reason), email_field)
+                if ext_id:
+                    self.s.rejected_contacts.add(ext_id)
+                continue
+            row_key = ext_id or f"email:{email}"
+            row = self.rows.get(row_key) or Row(ext_id=ext_id)
+            row.email, row.full, row.stream, row.key = email, True, staged.stream, key
+            if phone_reason:
+                self.rejects.add(
+                    staged.stream, key, "invalid_phone", phone_reason, phone_field, written=True
+                )
+            elif sms:
+                row.sms = sms
+            for src, attr in attrs.items():
+                if src not in record:
+                    continue  # only fields the source actually sent
+                try:
+                    value = convert(
+                        record[src],
+                        attr.type,
+                        enumeration=attr.enum_lookup(),
+                        options=attr.options or None,
+                    )
+                except ConversionError as exc:
+                    self.rejects.add(
+                        staged.stream,
+                        key,
+                        "invalid_value",
+                        f"{attr.name} ({attr.type}): {exc}",
+                        src,
+                        written=True,
+                    )
+                    continue
+                row.attrs[attr.name] = value
+                row.types[attr.name] = attr.type
+            if tags_attr is not None and tags_field in record:
+                row.attrs[tags_attr.name] = tags_value(record.get(tags_field))
+                row.types[tags_attr.name] = "text"
+            if block_field and record.get(block_field):
+                try:
+                    row.blocklist = bool(float(record[block_field]))
+                except (TypeError, ValueError):
+                    row.blocklist = bool(record[block_field])
+            self.rows[row_key] = row
+
+    def add_values(self, staged: Staged) -> None:
+        """contact_attribute_values: one record = one (contact, field, value)."""
+        mapping = staged.mapping
+        prefix = self.prefix_for(mapping)
+        registry = self.s.fields
+        for record in staged.deduped(key_fields=[mapping["contact"], mapping["field"]]):
+            contact = record.get(mapping["contact"])
+            field_id = str(record.get(mapping["field"]))
+            key = _key_value(record, staged.key_properties) or (contact, field_id)
+            ext_id = f"{prefix}{contact}"
+            if ext_id in self.s.rejected_contacts:
+                self.rejects.add(
+                    staged.stream, key, "contact_rejected", f"contact {ext_id} was rejected"
+                )
+                continue
+            fdef = registry.fields.get(field_id)
+            if fdef is None:
+                self.rejects.add(
+                    staged.stream,
+                    key,
+                    "unknown_field",
+                    f"custom field {field_id} was not defined in this run",
+                    field_id,
+                )
+                continue
+            attr = self.resolver.ensure_attribute(fdef.name, fdef.brevo_type)
+            raw = record.get(mapping.get("value", "value"))
+            to_label = fdef.value_to_label()
+            try:
+                if attr.type == "multiple-choice":
+                    from target_brevo.mapping import split_multi
+
+                    raw = [to_label.get(v.lower(), v) for v in split_multi(raw or "")]
+                elif attr.type == "category" and raw not in (None, ""):
+                    raw = to_label.get(str(raw).lower(), raw)
+                value = convert(
+                    raw, attr.type, enumeration=attr.enum_lookup(), options=attr.options or None
+                )
+            except ConversionError as exc:
+                self.rejects.add(
+                    staged.stream,
+                    key,
+                    "invalid_value",
+                    f"{attr.name} ({attr.type}): {exc}",
+                    attr.name,
+                    written=False,
+                )
+                continue
+            row = self.rows.get(ext_id)
+            if row is None:
+                row = self.rows[ext_id] = Row(ext_id=ext_id, stream=staged.stream, key=contact)
+            row.attrs[attr.name] = value
+            row.types[attr.name] = attr.type
+
+    def add_memberships(self, staged: Staged) -> None:
+        mapping = staged.mapping
+        prefix = self.prefix_for(mapping)
+        status_map = {
+            **DEFAULT_STATUS_MAP,
+            **{str(k): v for k, v in (mapping.get("status_map") or {}).items()},
+        }
+        status_field = mapping.get("status", "status")
+        order_field = mapping.get("order_by", "udate")
+        latest: dict[tuple[str, str], tuple[t.Any, str, t.Any]] = {}
+        for record in staged.records:  # keep the latest; on a tie consent (remove) wins
+            contact, src_list = record.get(mapping["contact"]), record.get(mapping["list"])
+            if contact is None or src_list is None:
+                continue
+            action = (
+                status_map.get(str(record.get(status_field, 1)), NOTHING) if status_field else ADD
+            )
+            k = (str(contact), str(src_list))
+            order = record.get(order_field)
+            order_key = to_jsonable(order) if order is not None else ""
+            prev = latest.get(k)
+            if prev is not None:
+                prev_order = prev[0]
+                if str(order_key) < str(prev_order):
+                    continue
+                if (
+                    str(order_key) == str(prev_order)
+                    and prev[1] in (REMOVE, BOUNCE)
+                    and action == ADD
+                ):
+                    continue
+            latest[k] = (order_key, action, record.get("id", k))
+        for (contact, src_list), (_o, action, key) in latest.items():
+            if action == NOTHING:
+                continue
+            ext_id = f"{prefix}{contact}"
+            if ext_id in self.s.rejected_contacts:
+                continue
+            list_id = self.resolver.find_list(self.resolver.list_key(src_list))
+            if list_id is None:
+                self.rejects.add(
+                    staged.stream, key, "unknown_list", f"list {src_list} is not in Brevo", "list"
+                )
+                continue
+            row = self.rows.get(ext_id)
+            if action == ADD:
+                if row is not None:
+                    row.lists.add(list_id)
+                else:
+                    self.adds.setdefault(list_id, set()).add(ext_id)
+            else:
+                self.removes.setdefault(list_id, set()).add(ext_id)
+                self.adds.get(list_id, set()).discard(ext_id)
+                if row is not None:
+                    row.lists.discard(list_id)
+                if action == BOUNCE:
+                    if row is not None:
+                        row.blocklist = True
+                    else:
+                        self.blocklist_only.add(ext_id)
+
+    # -- writing -------------------------------------------------------------------------
+    def _partition(self) -> list[tuple[frozenset[int], bool, list[Row]]]:
+        groups: dict[tuple[frozenset[int], bool], list[Row]] = {}
+        for ext_id in sorted(self.blocklist_only):
+            row = self.rows.get(ext_id) or Row(ext_id=ext_id)
+            row.blocklist = True
+            self.rows[ext_id] = row
+        min_rows = int(self.cfg.get("membership_import_min_rows", 300))
+        for row in self.rows.values():
+            groups.setdefault((frozenset(row.lists), row.blocklist), []).append(row)
+        out: dict[tuple[frozenset[int], bool], list[Row]] = {}
+        for (lists, blocklist), rows in groups.items():
+            calls = sum(math.ceil(len(rows) / 150) for _ in lists)
+            if lists and len(rows) < min_rows and calls <= 3:
+                # cheaper as 150-per-call adds than as an import of its own
+                for row in rows:
+                    for list_id in lists:
+                        if row.ext_id:
+                            self.adds.setdefault(list_id, set()).add(row.ext_id)
+                out.setdefault((frozenset(), blocklist), []).extend(rows)
+            else:
+                out.setdefault((lists, blocklist), []).extend(rows)
+        return [(lists, bl, rows) for (lists, bl), rows in out.items() if rows]
+
+    def _chunks(self, rows: list[Row]) -> list[list[Row]]:
+        limit = int(self.cfg.get("import_max_bytes", 7_500_000))
+        chunks: list[list[Row]] = []
+        current: list[Row] = []
+        size = 2
+        for row in rows:
+            row_size = len(dumps(row.body()).encode()) + 1
+            if current and size + row_size > limit:
+                chunks.append(current)
+                current, size = [], 2
+            current.append(row)
+            size += row_size
+        if current:
+            chunks.append(current)
+        return chunks
+
+    def _submit(self, imp: Import, master: int) -> None:
+        body: dict[str, t.Any] = {
+            "jsonBody": [r.body() for r in imp.rows],
+            "listIds": sorted({master, *imp.list_ids}),
+            "updateExistingContacts": True,
+            "emptyContactsAttributes": True,
+            "disableNotification": True,
+        }
+        if imp.blocklist:
+            body["emailBlacklist"] = True  # never send a false blocklist flag
+        # An import is an idempotent upsert: retrying one that may have run is safe.
+        resp = self.client.request("POST", "/contacts/import", body=body, idempotent=True)
+        imp.process_id = int(resp.body["processId"])
+        imp.submitted_at = time.monotonic()
+        self.s.count("imports")
+        self.s.count("import_rows", len(imp.rows))
+
+    def _wait(self, imports: list[Import]) -> None:
+        """Poll `/processes/{id}` sparingly (that bucket allows 100 requests an hour)."""
+        rows = sum(len(i.rows) for i in imports)
+        initial = float(self.cfg.get("poll_initial_seconds", 1.0))
+        per_1000 = float(self.cfg.get("poll_seconds_per_1000_rows", 0.5))
+        max_wait = float(self.cfg.get("poll_max_seconds", 30.0))
+        timeout = float(self.cfg.get("import_timeout_seconds", 3600.0))
+        delay = initial + per_1000 * rows / 1000.0
+        started = time.monotonic()
+        pending = [i for i in imports if i.status not in ("completed", "failed")]
+        while pending:
+            self.client.sleep(delay)
+            for imp in pending:
+                body = self.client.get(f"/processes/{imp.process_id}") or {}
+                self.s.count("polls")
+                imp.status = str(body.get("status", "queued"))
+                imp.info = body.get("info") or {}
+                if imp.status in ("failed", "cancelled"):
+                    msg = f"import process {imp.process_id} ended {imp.status}"
+                    raise BrevoSystemic(msg)
+            pending = [i for i in pending if i.status != "completed"]
+            if time.monotonic() - started > timeout:
+                msg = f"{len(pending)} import(s) not completed after {timeout:.0f}s"
+                raise BrevoSystemic(msg)
+            delay = min(max_wait, max(delay, initial) * 2)
+
+    def _report(self, imp: Import) -> dict[str, list[tuple[Row, str]]]:
+        """Read the completed import's report CSVs: kind → [(row, reason)]."""
+        out: dict[str, list[tuple[Row, str]]] = {}
+        reports = imp.info.get("import") if isinstance(imp.info, dict) else None
+        for kind, url in (reports or {}).items():
+            if not url or not isinstance(url, str):
+                continue
+            text = self.client.get_report(url)
+            self.s.count("report_reads")
+            reader = csv.DictReader(io.StringIO(text), delimiter=";")
+            for line in reader:
+                try:
+                    index = int(line.get("row") or -1)
+                except ValueError:
+                    index = -1
+                if 0 <= index < len(imp.rows):
+                    row = imp.rows[index]
+                else:  # fall back to the identifiers in the line
+                    row = next(
+                        (
+                            r
+                            for r in imp.rows
+                            if (line.get("ext_id") and r.ext_id == line.get("ext_id"))
+                            or (line.get("email") and r.email == line.get("email"))
+                        ),
+                        Row(ext_id=line.get("ext_id") or None, email=line.get("email") or None),
+                    )
+                out.setdefault(kind, []).append((row, str(line.get("reason") or kind)))
+        return out
+
+    def write(self) -> None:
+        if not self.rows and not self.adds and not self.removes and not self.blocklist_only:
+            return
+        master = self.resolver.master_list()
+        imports: list[Import] = []
+        for lists, blocklist, rows in self._partition():
+            for chunk in self._chunks(rows):
+                imports.append(Import(rows=chunk, list_ids=sorted(lists), blocklist=blocklist))
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+        for imp in imports:
+            self._submit(imp, master)
+        if imports:
+            self._wait(imports)
+        failed: set[int] = set()
+        fixups: list[Row] = []
+        email_changes: list[Row] = []
+        for imp in imports:
+            for kind, entries in self._report(imp).items():
+                for row, reason in entries:
+                    stream, key = (
+                        row.stream or "contacts",
+                        row.key if row.key is not None else row.ext_id,
+                    )
+                    if kind == "invalid_emails":
+                        failed.add(id(row))
+                        self.rejects.add(stream, key, "invalid_email", reason, "email")
+                        if row.ext_id:
+                            self.s.rejected_contacts.add(row.ext_id)
+                    elif kind == "invalid_sms":
+                        self.rejects.add(stream, key, "invalid_sms", reason, "SMS", written=True)
+                    elif kind == "duplicate_phone_id":
+                        failed.add(id(row))
+                        self.rejects.add(
+                            stream,
+                            key,
+                            "duplicate_phone",
+                            f"SMS {row.sms} belongs to another Brevo contact; written without it",
+                            "SMS",
+                            written=True,
+                        )
+                        row.sms = None
+                        fixups.append(row)
+                    elif kind == "duplicate_ext_id" and row.email:
+                        failed.add(id(row))
+                        email_changes.append(row)
+                    else:
+                        failed.add(id(row))
+                        self.rejects.add(stream, key, kind, reason)
+        if fixups:  # rows refused for their phone number: again, without it
+            by_flags: dict[tuple[frozenset[int], bool], list[Row]] = {}
+            for row in fixups:
+                by_flags.setdefault((frozenset(row.lists), row.blocklist), []).append(row)
+            fix_imports = [
+                Import(rows=chunk, list_ids=sorted(lists), blocklist=bl)
+                for (lists, bl), rows in by_flags.items()
+                for chunk in self._chunks(rows)
+            ]
+            for imp in fix_imports:
+                self._submit(imp, master)
+            self._wait(fix_imports)
+            fix_failed: set[int] = set()
+            for imp in fix_imports:
+                for kind, entries in self._report(imp).items():
+                    for row, reason in entries:
+                        self.rejects.add(row.stream or "contacts", row.key, kind, reason)
+                        fix_failed.add(id(row))
+            for row in fixups:
+                if id(row) not in fix_failed:
+                    failed.discard(id(row))
+        for row in email_changes:
+            self._change_email(row, master)
+        written = [r for imp in imports for r in imp.rows if id(r) not in failed]
+        if self.cfg.get("verify_values", True):
+            self._verify(written, master, since)
+        self._memberships()
+        self.rejects.check()
+
+    def _change_email(self, row: Row, master: int) -> None:
+        """The source changed this contact's email: update the same Brevo contact."""
+        path = f"/contacts/{row.ext_id}"
+        body: dict[str, t.Any] = {"attributes": {**row.attrs, "EMAIL": row.email}}
+        if row.sms:
+            body["attributes"]["SMS"] = row.sms
+        lists = sorted({master, *row.lists})
+        body["listIds"] = lists
+        try:
+            self.client.request("PUT", path, params={"identifierType": "ext_id"}, body=body)
+            self.s.count("email_changes")
+        except BrevoConflict as exc:
+            self.rejects.add(
+                row.stream or "contacts",
+                row.key,
+                "duplicate_email",
+                f"cannot change the email of {row.ext_id} to {row.email}: "
+                f"{exc.brevo_message or exc.code} ({', '.join(exc.duplicate_identifiers)})",
+                "email",
+            )
+            return
+        except BrevoInvalid as exc:
+            self.rejects.add(
+                row.stream or "contacts", row.key, exc.code or "invalid", str(exc), "email"
+            )
+            return
+        if row.blocklist:  # Brevo clears the blocklist on an email change: re-apply it
+            self.client.request(
+                "PUT", path, params={"identifierType": "ext_id"}, body={"emailBlacklisted": True}
+            )
+
+    def _verify(self, rows: list[Row], master: int, since: dt.datetime) -> None:
+        """Read the written contacts back and check every converted value landed."""
+        checked = [r for r in rows if r.types]
+        if not checked:
+            return
+        stored: dict[str, dict[str, t.Any]] = {}
+        offset = 0
+        stamp = since.strftime("%Y-%m-%dT%H:%M:%S.") + f"{since.microsecond // 1000:03d}Z"
+        while True:
+            body = (
+                self.client.get(
+                    "/contacts",
+                    {"listIds": master, "modifiedSince": stamp, "limit": 1000, "offset": offset},
+                )
+                or {}
+            )
+            self.s.count("verify_reads")
+            contacts = body.get("contacts") or []
+            for contact in contacts:
+                attrs = contact.get("attributes") or {}
+                ext = attrs.get("EXT_ID") or contact.get("ext_id") or contact.get("extId")
+                if ext:
+                    stored[str(ext)] = contact
+                if contact.get("email"):
+                    stored["email:" + str(contact["email"]).lower()] = contact
+            offset += len(contacts)
+            count = body.get("count")
+            if len(contacts) < 1000 or (isinstance(count, int) and offset >= count):
+                break
+        missing = 0
+        for row in checked:
+            contact = stored.get(row.ext_id or "") or stored.get(f"email:{row.email}")
+            if contact is None:
+                missing += 1  # not modified by the import: Brevo already held these values
+                continue
+            attrs = {str(k).upper(): v for k, v in (contact.get("attributes") or {}).items()}
+            for name, value in row.attrs.items():
+                typ = row.types.get(name, "text")
+                if not same_value(value, attrs.get(name), typ):
+                    self.s.count("values_not_stored")
+                    self.rejects.add(
+                        row.stream or "contacts",
+                        row.key if row.key is not None else row.ext_id,
+                        "value_not_stored",
+                        f"Brevo did not store {name} (type {typ}) value {value!r}",
+                        name,
+                        written=True,
+                    )
+            if row.email and contact.get("email") and str(contact["email"]).lower() != row.email:
+                self._change_email(row, master)
+        if missing:
+            LOGGER.info("%d written contacts were unchanged in Brevo (not re-read)", missing)
+
+    def _memberships(self) -> None:
+        """Remaining adds and all removals: 150 EXT_IDs per call."""
+        for list_id, ext_ids in sorted(self.adds.items()):
+            ids = sorted(e for e in ext_ids if e not in self.s.rejected_contacts)
+            for i in range(0, len(ids), 150):
+                self._list_call(list_id, "add", ids[i : i + 150])
+        for list_id, ext_ids in sorted(self.removes.items()):
+            ids = sorted(ext_ids)
+            for i in range(0, len(ids), 150):
+                self._list_call(list_id, "remove", ids[i : i + 150])
+
+    def _list_call(self, list_id: int, op: str, ext_ids: list[str]) -> None:
+        try:
+            self.client.request(
+                "POST",
+                f"/contacts/lists/{list_id}/contacts/{op}",
+                body={"extIds": ext_ids},
+                idempotent=True,  # adding/removing the same ids again changes nothing
+            )
+            self.s.count(f"list_{op}_calls")
+        except BrevoInvalid as exc:
+            # "already in/out of the list or does not exist" for every id: nothing to do
+            LOGGER.info("list %s %s: %s", list_id, op, exc.brevo_message or exc.code)

@@ -1,0 +1,166 @@
+"""The ordered flush: definitions → lists → contacts (+values, memberships) → campaigns → events.
+
+SDK sinks drain in arbitrary order and a full sink drains alone. Here every drain stages all
+sinks and then writes everything in dependency order, so a membership never reaches Brevo
+before its list and its contact.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from dataclasses import dataclass
+
+from target_brevo.client import BrevoClient
+from target_brevo.rejects import Rejects
+from target_brevo.resolve import Resolver
+from target_brevo.serialize import dumps
+from target_brevo.sinks.attributes import FieldRegistry
+from target_brevo.sinks.campaigns import CampaignWriter
+from target_brevo.sinks.contacts import ContactWriter
+from target_brevo.sinks.events import write_events
+from target_brevo.sinks.lists import write_lists
+
+LOGGER = logging.getLogger("target_brevo.sync")
+
+
+@dataclass
+class Staged:
+    """One sink's batch, waiting for the ordered flush."""
+
+    stream: str
+    mapping: dict[str, t.Any]
+    key_properties: list[str]
+    schema: dict[str, t.Any]
+    records: list[dict[str, t.Any]]
+
+    @property
+    def kind(self) -> str:
+        return str(self.mapping["kind"])
+
+    def deduped(self, key_fields: list[str] | None = None) -> list[dict[str, t.Any]]:
+        """Deduplicate by primary-key tuple, keeping the last record (in arrival order)."""
+        keys = key_fields or self.key_properties
+        if not keys:
+            return list(self.records)
+        latest: dict[tuple[str, ...], dict[str, t.Any]] = {}
+        for record in self.records:
+            latest.pop(k := tuple(dumps(record.get(x)) for x in keys), None)
+            latest[k] = record
+        return list(latest.values())
+
+
+class Syncer:
+    """Holds the run's client, caches and staged batches; writes on `flush()`."""
+
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        self.config = config
+        self.dry_run = bool(config.get("dry_run", False))
+        self.client = BrevoClient(
+            str(config.get("api_url") or "https://api.brevo.com/v3"),
+            str(config["api_key"]),
+            timeout=float(config.get("request_timeout", 60)),
+            max_tries=int(config.get("max_tries", 5)),
+            retry_base_seconds=float(config.get("retry_base_seconds", 1.0)),
+        )
+        self.resolver = Resolver(
+            self.client,
+            str(config.get("list_folder") or "ActiveCampaign"),
+            str(config.get("ext_id_prefix", "ac-")),
+        )
+        max_rejects = config.get("max_rejects", 1000)
+        self.rejects = Rejects(
+            config.get("rejects_file"), int(max_rejects) if max_rejects is not None else None
+        )
+        self.fields = FieldRegistry()
+        self.campaigns = CampaignWriter(self)
+        self.rejected_contacts: set[str] = set()
+        self.pending: list[Staged] = []
+        self.counts: dict[str, int] = {}
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.counts[what] = self.counts.get(what, 0) + n
+
+    def stage(
+        self,
+        *,
+        stream: str,
+        mapping: dict[str, t.Any],
+        key_properties: list[str],
+        schema: dict[str, t.Any],
+        records: list[dict[str, t.Any]],
+    ) -> None:
+        self.pending.append(Staged(stream, mapping, key_properties, schema, list(records)))
+
+    def flush(self) -> None:
+        staged, self.pending = self.pending, []
+        if not staged:
+            return
+        by_kind: dict[str, list[Staged]] = {}
+        for item in staged:
+            by_kind.setdefault(item.kind, []).append(item)
+        if self.dry_run:
+            self._plan(by_kind)
+            return
+        # 1. attribute definitions
+        for item in by_kind.get("attributes", []):
+            for record in item.deduped():
+                self.fields.add_definition(record, item.mapping)
+        for item in by_kind.get("attribute_options", []):
+            for record in item.deduped():
+                self.fields.add_option(record, item.mapping)
+        self.fields.ensure(self.resolver)
+        # 2. lists (folder first)
+        for item in by_kind.get("lists", []):
+            write_lists(self, item)
+        # 3. contacts with their values, memberships and blocklists
+        writer = ContactWriter(self)
+        for item in by_kind.get("contacts", []):
+            writer.add_contacts(item)
+        for item in by_kind.get("contact_attribute_values", []):
+            writer.add_values(item)
+        for item in by_kind.get("list_memberships", []):
+            writer.add_memberships(item)
+        writer.write()
+        # 4. campaign drafts
+        if by_kind.get("campaigns") or by_kind.get("campaign_messages"):
+            new_c, new_m = self.campaigns.add(
+                by_kind.get("campaigns", []), by_kind.get("campaign_messages", [])
+            )
+            self.campaigns.write(new_c, new_m)
+        # 5. events
+        for item in by_kind.get("events", []):
+            write_events(self, item)
+        self.rejects.check()
+        LOGGER.info(
+            "Flushed %d staged batches; requests by bucket %s; %s",
+            len(staged),
+            self.client.stats,
+            {**self.counts, **{f"created_{k}": v for k, v in self.resolver.created.items()}},
+        )
+
+    def _plan(self, by_kind: dict[str, list[Staged]]) -> None:
+        """Dry run: log the planned writes, make no request at all."""
+        for kind, items in sorted(by_kind.items()):
+            records = [
+                r for item in items for r in (item.deduped() if kind != "events" else item.records)
+            ]
+            self.count(f"planned_{kind}", len(records))
+            sample = [dumps(r)[:300] for r in records[:3]]
+            LOGGER.info(
+                "DRY RUN: would write %d %s from %s; sample: %s",
+                len(records),
+                kind,
+                sorted({i.stream for i in items}),
+                sample,
+            )
+
+    def close(self) -> None:
+        LOGGER.info(
+            "target-brevo done: %d rejects %s; requests by bucket %s; %s",
+            self.rejects.count,
+            self.rejects.by_code,
+            self.client.stats,
+            self.counts,
+        )
+        self.client.close()

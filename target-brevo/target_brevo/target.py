@@ -1,0 +1,236 @@
+"""target-brevo: a Singer target that writes ActiveCampaign (or any tap's) data into Brevo."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import typing as th
+from singer_sdk.target_base import Target
+
+from target_brevo.client import check_api_url
+from target_brevo.sinks.base import StagingSink
+from target_brevo.sync import Syncer
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from singer_sdk.sinks import Sink
+
+SENDER = th.ObjectType(
+    th.Property("name", th.StringType),
+    th.Property("email", th.StringType),
+    th.Property("id", th.IntegerType),
+)
+
+
+class TargetBrevo(Target):
+    """Singer target for the Brevo API v3."""
+
+    name = "target-brevo"
+    default_sink_class = StagingSink
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="Brevo API key (`xkeysib-…`). Never logged.",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default="https://api.brevo.com/v3",
+            description="Brevo API base URL; `http` is accepted only for loopback hosts.",
+        ),
+        th.Property(
+            "stream_mapping",
+            th.ObjectType(additional_properties=True),
+            default={},
+            description=(
+                'Stream name → object: `{"kind": KIND, ...options}`; KIND is one of contacts, '
+                "contact_attribute_values, list_memberships, lists, attributes, "
+                "attribute_options, campaigns, campaign_messages, events, ignore. Merged over "
+                "the ActiveCampaign defaults (see README). Contacts options: `email`, `phone`, "
+                "`fields` (source field → attribute name or `{attribute, type}`; omitted = "
+                "every other property, typed from the schema), `tags`, `tags_attribute`, "
+                "`blocklist_when`, `ext_id_prefix`. Events options: `event_name` or "
+                "`event_name_field`, `contact_field` (→ ext_id) and/or `email_field`, "
+                "`date_field`. Memberships: `contact`, `list`, `status`, `status_map`."
+            ),
+        ),
+        th.Property(
+            "use_default_mapping",
+            th.BooleanType,
+            default=True,
+            description="Apply the ActiveCampaign defaults to streams named like the AC tap's.",
+        ),
+        th.Property(
+            "default_kind",
+            th.StringType,
+            default="ignore",
+            description="Kind for streams with no mapping (e.g. `contacts` or `ignore`).",
+        ),
+        th.Property(
+            "list_folder",
+            th.StringType,
+            default="ActiveCampaign",
+            description="Brevo folder holding the synced lists.",
+        ),
+        th.Property(
+            "ext_id_prefix",
+            th.StringType,
+            default="ac-",
+            description="Prefix of EXT_ID and of the `[key]` suffix of list/campaign names.",
+        ),
+        th.Property(
+            "default_phone_region",
+            th.StringType,
+            default="US",
+            description="Region (ISO 3166 alpha-2) for phone numbers without a country code.",
+        ),
+        th.Property(
+            "campaign_sender",
+            SENDER,
+            default={"name": "Demo", "email": "demo@example.com"},
+            description="Sender of the campaign drafts (`name` + `email`, or a sender `id`).",
+        ),
+        th.Property(
+            "unlinked_messages_as_drafts",
+            th.BooleanType,
+            default=True,
+            description="Messages that no campaign links to become drafts of their own.",
+        ),
+        th.Property(
+            "rejects_file",
+            th.StringType,
+            default="target-brevo-rejects.jsonl",
+            description="JSON-lines file of rejected records and dropped values.",
+        ),
+        th.Property(
+            "max_rejects",
+            th.IntegerType,
+            default=1000,
+            description="The run fails (no STATE) when there are more rejects; -1 = no limit.",
+        ),
+        th.Property(
+            "dry_run",
+            th.BooleanType,
+            default=False,
+            description="Log the planned writes (counts and a sample); send no request.",
+        ),
+        th.Property(
+            "verify_values",
+            th.BooleanType,
+            default=True,
+            description="Read written contacts back and reject values Brevo did not store.",
+        ),
+        th.Property(
+            "import_max_bytes",
+            th.IntegerType,
+            default=7_500_000,
+            description="Maximum jsonBody size of one `/contacts/import` (Brevo: < 8 MB).",
+        ),
+        th.Property(
+            "membership_import_min_rows",
+            th.IntegerType,
+            default=300,
+            description="Smaller groups join lists with 150-per-call adds, not an import.",
+        ),
+        th.Property(
+            "poll_initial_seconds",
+            th.NumberType,
+            default=1.0,
+            description="Wait before the first `/processes` poll (plus the per-row estimate).",
+        ),
+        th.Property(
+            "poll_seconds_per_1000_rows",
+            th.NumberType,
+            default=0.5,
+            description="Estimated import time per 1,000 rows, waited before the first poll.",
+        ),
+        th.Property(
+            "poll_max_seconds",
+            th.NumberType,
+            default=30.0,
+            description="Longest wait between two polls of an import.",
+        ),
+        th.Property(
+            "import_timeout_seconds",
+            th.NumberType,
+            default=3600.0,
+            description="Fail the run when an import has not completed by then.",
+        ),
+        th.Property(
+            "request_timeout",
+            th.NumberType,
+            default=60.0,
+            description="HTTP timeout per request, in seconds.",
+        ),
+        th.Property(
+            "max_tries",
+            th.IntegerType,
+            default=5,
+            description="Tries per request for 5xx, 524, 425, timeouts and resets.",
+        ),
+        th.Property(
+            "retry_base_seconds",
+            th.NumberType,
+            default=1.0,
+            description="First backoff wait; doubles per retry (with jitter).",
+        ),
+        th.Property(
+            "events_batch_size",
+            th.IntegerType,
+            default=100,
+            description="Events per `POST /events/batch`.",
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_parallelism = 1
+        self._syncer: Syncer | None = None
+        self._ordered = False
+        check_api_url(str(self.config.get("api_url") or "https://api.brevo.com/v3"))
+
+    @property
+    def syncer(self) -> Syncer:
+        if self._syncer is None:
+            self._syncer = Syncer(self.config)
+        return self._syncer
+
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        return StagingSink
+
+    def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
+        """Every drain stages all sinks, then writes in dependency order."""
+        self._ordered = True
+        try:
+            for sink in list(sink_list):
+                self.drain_one(sink)
+            if sink_list is not self._sinks_to_clear:
+                self.syncer.flush()
+        finally:
+            self._ordered = False
+
+    def on_sink_drained(self) -> None:
+        """A full sink drained alone: stage every other sink too and flush in order."""
+        if self._ordered:
+            return
+        self._ordered = True
+        try:
+            for sink in [*self._sinks_to_clear, *self._sinks_active.values()]:
+                self.drain_one(sink)
+            self.syncer.flush()
+        finally:
+            self._ordered = False
+
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        if self._syncer is not None:
+            self._syncer.close()
+
+
+if __name__ == "__main__":
+    TargetBrevo.cli()
