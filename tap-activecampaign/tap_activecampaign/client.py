@@ -1,0 +1,404 @@
+"""HTTP concerns of every stream: base URL, auth, pacing, retries, AC's envelope and errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import ipaddress
+import logging
+import typing as t
+from functools import cached_property
+from importlib import resources
+from urllib.parse import urlparse, urlunparse
+
+import requests
+from requests.adapters import HTTPAdapter
+from singer_sdk import RESTStream
+from singer_sdk.authenticators import APIKeyAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from tap_activecampaign.pacing import RequestPacer
+from tap_activecampaign.paging import PAGE_SIZE, MetaTotalOffsetPaginator
+from tap_activecampaign.records import RecordNormalizer
+from tap_activecampaign.timestamps import format_utc
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.pagination import BaseAPIPaginator
+
+    from tap_activecampaign.tap import TapActiveCampaign
+
+LOGGER = logging.getLogger("tap_activecampaign")
+
+#: A 403 can be one of AC's intermittent authentication hiccups: retried this many times.
+MAX_AUTH_RETRIES = 2
+#: Total tries for 429, 5xx, timeouts, resets, empty and truncated bodies.
+MAX_TRIES = 8
+RETRY_BASE_SECONDS = 1.0
+RETRY_MAX_SECONDS = 30.0
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work (bad URL, unknown time zone)."""
+
+
+def normalize_api_url(value: str) -> str:
+    """The account API URL as ``<scheme>://<host>[:port][/prefix]/api/3``.
+
+    Accepts the URL from Settings -> Developer with or without ``/api/3`` and a trailing slash.
+    ``https`` is required, except for loopback hosts (local sandboxes and tests).
+    """
+    text = (value or "").strip()
+    if not text:
+        msg = "api_url is empty: use the API URL shown under Settings -> Developer"
+        raise ConfigError(msg)
+    parsed = urlparse(text)
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        msg = "api_url must look like https://<account>.api-us1.com"
+        raise ConfigError(msg)
+    if parsed.username or parsed.password:
+        msg = "api_url must not carry credentials; put the key in api_token"
+        raise ConfigError(msg)
+    if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
+        msg = "api_url must use https (http is accepted only for loopback hosts)"
+        raise ConfigError(msg)
+    path = parsed.path.rstrip("/")
+    if path.lower().endswith("/api/3"):
+        path = path[: -len("/api/3")]
+    return urlunparse((parsed.scheme, parsed.netloc, f"{path}/api/3", "", "", ""))
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None if absent/invalid."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(float(text), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    current = now or dt.datetime.now(dt.UTC)
+    return max((when - current).total_seconds(), 0.0)
+
+
+def ac_reason(response: requests.Response) -> str:
+    """AC's own explanation from an error body (``message`` or ``errors[].title/detail``)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.reason or "").strip() or "no reason given"
+    parts: list[str] = []
+    if isinstance(body, dict):
+        if isinstance(body.get("message"), str):
+            parts.append(body["message"])
+        for error in body.get("errors") or []:
+            if isinstance(error, dict):
+                text = " - ".join(
+                    str(error[k]) for k in ("title", "detail") if error.get(k) not in (None, "")
+                )
+                if text:
+                    parts.append(text)
+    return "; ".join(parts) or (response.reason or "").strip() or "no reason given"
+
+
+class PacedSession(requests.Session):
+    """A ``requests`` session whose every send waits for the process-wide pacer."""
+
+    def __init__(self, pacer: RequestPacer, pool_size: int = 32) -> None:
+        super().__init__()
+        self.pacer = pacer
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
+        """Send once the pacer grants a slot."""
+        self.pacer.acquire()
+        return super().send(request, **kwargs)
+
+
+class ActiveCampaignStream(RESTStream[int]):
+    """Base of every stream: one AC collection read page by page.
+
+    A subclass declares ``name``, ``path``, ``records_key`` (the envelope key), and optionally
+    ``replication_key``, ``order_by`` and ``server_filter``.
+    """
+
+    records_key: str = ""
+    primary_keys = ("id",)
+    #: ``orders[...]`` parameters sent with every page, for a stable offset order.
+    order_by: t.ClassVar[dict[str, str]] = {}
+    #: Name of AC's server-side ``filters[...]`` for updates (contacts and deals only).
+    server_filter: str | None = None
+    #: Field used when the replication key is null (e.g. a list never updated: udate null).
+    replication_fallback: str | None = "cdate"
+    is_sorted = False
+    page_size = PAGE_SIZE
+    STATE_MSG_FREQUENCY = 500
+
+    # --- wiring to the tap ------------------------------------------------------------
+
+    @property
+    def ac_tap(self) -> TapActiveCampaign:
+        """The tap, typed."""
+        return t.cast("TapActiveCampaign", self._tap)
+
+    @property
+    def url_base(self) -> str:
+        """``https://<account>.api-us1.com/api/3`` from ``api_url``."""
+        return normalize_api_url(str(self.config.get("api_url", "")))
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """The tap's one paced session (shared connection pool and request budget)."""
+        return self.ac_tap.session
+
+    @cached_property
+    def authenticator(self) -> APIKeyAuthenticator:
+        """``Api-Token`` header."""
+        return APIKeyAuthenticator(
+            key="Api-Token", value=str(self.config.get("api_token", "")), location="header"
+        )
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """JSON, and the configured User-Agent."""
+        return {"Accept": "application/json", "User-Agent": self.user_agent}
+
+    @property
+    def user_agent(self) -> str:
+        """``user_agent`` setting, or ``tap-activecampaign``."""
+        return str(self.config.get("user_agent") or "tap-activecampaign (singer-sdk)")
+
+    @property
+    def timeout(self) -> int:
+        """``request_timeout`` setting (seconds, default 60)."""
+        return int(self.config.get("request_timeout") or 60)
+
+    @cached_property
+    def normalize(self) -> RecordNormalizer:
+        """AC object -> typed record of this stream's schema."""
+        return RecordNormalizer(self.schema, self.ac_tap.clock, self.name)
+
+    @classmethod
+    def load_schema(cls, name: str) -> dict[str, t.Any]:
+        """The packaged JSON schema ``schemas/<name>.json``."""
+        import json
+
+        text = resources.files("tap_activecampaign").joinpath(f"schemas/{name}.json").read_text()
+        return t.cast("dict[str, t.Any]", json.loads(text))
+
+    # --- requests -----------------------------------------------------------------------
+
+    def get_new_paginator(self) -> BaseAPIPaginator[int]:
+        """``offset``/``limit`` paging until ``meta.total``."""
+        return MetaTotalOffsetPaginator(start_value=0, page_size=self.page_size)
+
+    def get_url_params(
+        self, context: Context | None, next_page_token: int | None
+    ) -> dict[str, t.Any]:
+        """``limit``, ``offset``, the stable order and the server-side update filter."""
+        params: dict[str, t.Any] = {"limit": self.page_size, "offset": next_page_token or 0}
+        params.update(self.order_by)
+        params.update(self.server_filter_params(context))
+        return params
+
+    def server_filter_params(self, context: Context | None) -> dict[str, str]:
+        """``filters[updated_after]=<start - lookback>`` where AC can filter on updates."""
+        if not self.server_filter or not self.replication_key:
+            return {}
+        start = self.get_starting_timestamp(context)
+        if start is None:
+            return {}
+        lookback = dt.timedelta(seconds=int(self.config.get("lookback_window", 86400)))
+        return {self.server_filter: format_utc(start - lookback)}
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Records of every page, once the account clock is known."""
+        self.ac_tap.ensure_account_clock(self)
+        yield from self.request_records(context)
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict[str, t.Any]]:
+        """The objects under ``records_key`` (the body was checked in validate_response)."""
+        body = self.response_body(response)
+        rows = body.get(self.records_key) or []
+        if isinstance(rows, dict):  # a single object instead of a list
+            rows = [rows]
+        yield from (row for row in rows if isinstance(row, dict))
+
+    @staticmethod
+    def response_body(response: requests.Response) -> dict[str, t.Any]:
+        """The JSON body parsed once by :meth:`validate_response`."""
+        body = getattr(response, "_ac_body", None)
+        if body is None:
+            body = response.json()
+        return t.cast("dict[str, t.Any]", body)
+
+    def fetch(self, params: t.Mapping[str, t.Any], path: str | None = None) -> dict[str, t.Any]:
+        """One GET with the stream's retry policy, returning the JSON body (thread-safe)."""
+        url = f"{self.url_base}{path or self.path}"
+        prepared = self.build_prepared_request(
+            method="GET", url=url, params=dict(params), headers=self.http_headers
+        )
+        response = self.request_decorator(self._request)(prepared, None)
+        return self.response_body(response)
+
+    # --- per record ---------------------------------------------------------------------
+
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        """Typed record; dropped when older than the bookmark (client-side filter)."""
+        record = self.normalize(row)
+        return record if self.is_new_enough(record, context) else None
+
+    def is_new_enough(self, record: dict[str, t.Any], context: Context | None) -> bool:
+        """Client-side incremental filter: replication key (UTC) >= bookmark, inclusive."""
+        key = self.replication_key
+        if not key:
+            return True
+        if record.get(key) is None and self.replication_fallback:
+            record[key] = record.get(self.replication_fallback)
+        value = record.get(key)
+        if value is None:
+            return True
+        start = self.starting_bookmark(context)
+        return start is None or str(value) >= start
+
+    def starting_bookmark(self, context: Context | None) -> str | None:
+        """``max(bookmark, start_date)`` in the UTC format of our records, or None."""
+        cache = getattr(self, "_start_cache", None)
+        if cache is None:
+            start = self.get_starting_timestamp(context) if self.replication_key else None
+            cache = (format_utc(start) if start else None,)
+            self._start_cache = cache
+        return cache[0]
+
+    def get_replication_key_signpost(self, context: Context | None = None) -> str | None:
+        """The bookmark never moves past the time this sync started (server clock if known)."""
+        if not self.is_timestamp_replication_key:
+            return None
+        return self.ac_tap.sync_started_at()
+
+    # --- errors and retries ---------------------------------------------------------------
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Classify every outcome in one place.
+
+        - 429: retried after exactly ``Retry-After`` (the whole process pauses for it);
+        - 5xx: retried with exponential backoff;
+        - 401/403: retried at most twice (AC has intermittent 403s), then "check api_token";
+        - other 4xx (402, 404, 422, ...): fatal, naming stream, path and AC's reason;
+        - 200 with an empty, truncated or non-JSON body: retried.
+        """
+        status = response.status_code
+        if status == 429:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            self.ac_tap.pacer.defer(wait if wait is not None else RETRY_BASE_SECONDS)
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if status >= 500:
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if status in {401, 403}:
+            request = response.request
+            tries = int(getattr(request, "_ac_auth_failures", 0)) + 1
+            setattr(request, "_ac_auth_failures", tries)  # noqa: B010 - counted per request
+            if tries > MAX_AUTH_RETRIES:
+                msg = (
+                    f"{self.response_error_message(response)}. ActiveCampaign refused the "
+                    f"credentials {tries} times in a row: check api_token (Settings -> "
+                    "Developer) and that its user may read this resource."
+                )
+                raise FatalAPIError(msg)
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if status >= 400:
+            raise FatalAPIError(self.response_error_message(response))
+        if not response.content or not response.content.strip():
+            msg = (
+                f"stream {self.name}: empty body with HTTP {status} for {self._safe_path(response)}"
+            )
+            raise RetriableAPIError(msg, response)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            msg = (
+                f"stream {self.name}: unreadable JSON (truncated?) with HTTP {status} for "
+                f"{self._safe_path(response)}"
+            )
+            raise RetriableAPIError(msg, response) from exc
+        if not isinstance(body, dict):
+            msg = f"stream {self.name}: unexpected JSON shape for {self._safe_path(response)}"
+            raise RetriableAPIError(msg, response)
+        setattr(response, "_ac_body", body)  # noqa: B010 - parsed once, read by parse_response
+
+    def _safe_path(self, response: requests.Response) -> str:
+        """The URL path only: no host, no query string (which can carry data), no token."""
+        url = response.request.url if response.request is not None else response.url
+        return urlparse(url or "").path or self.path
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """``stream contacts: HTTP 404 for GET /api/3/contacts: <AC's reason>``."""
+        method = response.request.method if response.request is not None else "GET"
+        return (
+            f"stream {self.name}: HTTP {response.status_code} for {method} "
+            f"{self._safe_path(response)}: {ac_reason(response)}"
+        )
+
+    def backoff_max_tries(self) -> int:
+        """Tries per request (403s stop earlier, see :meth:`validate_response`)."""
+        return MAX_TRIES
+
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
+        """``Retry-After`` exactly on 429; otherwise 1, 2, 4, ... 30 seconds."""
+        attempt = 0
+        exc = yield 0.0
+        while True:
+            attempt += 1
+            exc = yield self.retry_wait(exc, attempt)
+
+    @staticmethod
+    def retry_wait(exc: BaseException | None, attempt: int) -> float:
+        """Seconds to wait before retry ``attempt`` (1-based) after ``exc``."""
+        response = getattr(exc, "response", None)
+        if response is not None and getattr(response, "status_code", None) == 429:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            if wait is not None:
+                return wait
+        return float(min(RETRY_BASE_SECONDS * 2 ** (attempt - 1), RETRY_MAX_SECONDS))
+
+    def backoff_jitter(self, value: float) -> float:
+        """No jitter: the pacer already spreads retries, and Retry-After must be exact."""
+        return value
+
+    def backoff_handler(self, details: t.Mapping[str, t.Any]) -> None:
+        """One warning per retry, without URLs' query strings or headers."""
+        exc = details.get("exception")
+        response = getattr(exc, "response", None)
+        cause = (
+            f"HTTP {response.status_code}"
+            if isinstance(response, requests.Response)
+            else type(exc).__name__
+        )
+        self.logger.warning(
+            "stream %s: %s on %s, retry %d in %.2f s",
+            self.name,
+            cause,
+            self.path,
+            details.get("tries", 0),
+            details.get("wait", 0.0),
+        )

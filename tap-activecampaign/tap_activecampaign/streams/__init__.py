@@ -1,0 +1,1 @@
+"""Stream declarations, one module per domain."""

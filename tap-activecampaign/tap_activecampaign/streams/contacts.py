@@ -1,0 +1,451 @@
+"""Contacts, with their list memberships, tags and custom field values.
+
+One request per 100 contacts brings the contacts *and* their memberships, tags and field
+values (``include=contactLists,contactTags.tag,fieldValues``). The three child streams are
+fed from those sideloaded arrays, page by page, without requests of their own.
+
+Paging is keyset paging (``orders[id]=ASC`` + ``id_greater``) over id ranges read by a few
+threads at once under the process-wide request budget, so a full sync runs close to the rate
+limit even when each request takes 500 ms. Each range's position only advances past records
+already written, and is saved in the stream state with every STATE message: a run killed at
+any point resumes near where it stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import typing as t
+from dataclasses import dataclass, field
+
+from tap_activecampaign.client import ActiveCampaignStream
+from tap_activecampaign.paging import PAGE_SIZE, IdRange, meta_total, split_id_range
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from singer_sdk.helpers.types import Context
+
+SYNC_KEY = "contacts_sync"
+#: Sideload array -> child stream fed by it.
+SIDELOADS = {
+    "contactLists": "contact_lists",
+    "contactTags": "contact_tags",
+    "fieldValues": "contact_custom_field_values",
+}
+
+
+@dataclass
+class Page:
+    """One response of one id range, handed from a worker thread to the writer."""
+
+    range_index: int
+    contacts: list[dict[str, t.Any]]
+    sideloads: dict[str, list[dict[str, t.Any]]]
+    last_id: int
+    done: bool
+
+
+@dataclass
+class _Failure:
+    error: BaseException
+
+
+@dataclass
+class _SyncPlan:
+    started_at: str
+    ranges: list[IdRange]
+    max_udate: str | None = None
+    emitted_children: dict[str, list[dict[str, t.Any]]] = field(default_factory=dict)
+
+    def to_state(self) -> dict[str, t.Any]:
+        return {
+            "started_at": self.started_at,
+            "max_udate": self.max_udate,
+            "ranges": [r.to_state() for r in self.ranges],
+        }
+
+
+class ContactsStream(ActiveCampaignStream):
+    """``GET /contacts``: server filter ``filters[updated_after]`` (bookmark minus the lookback
+    window), exact client-side filter on ``udate`` (UTC), keyset paging by id ranges."""
+
+    name = "contacts"
+    path = "/contacts"
+    records_key = "contacts"
+    replication_key = "udate"
+    server_filter = "filters[updated_after]"
+    schema = ActiveCampaignStream.load_schema("contacts")
+    #: Contacts ranges read at once (threads); the pacer keeps the total under the limit.
+    workers = 6
+    #: At most this many id ranges (several per worker, so the tail stays busy).
+    max_ranges = 24
+
+    # --- configuration ----------------------------------------------------------------
+
+    @property
+    def sideload_children(self) -> bool:
+        """Memberships, tags and values come from sideloads unless a full scan is asked."""
+        return not bool(self.config.get("membership_full_scan", False))
+
+    def _includes(self) -> str:
+        wanted = ["contactTags.tag"]  # always: fills the `tags` array of names
+        if self.sideload_children:
+            selected = {c.name for c in self.child_streams if c.selected}
+            if "contact_lists" in selected:
+                wanted.append("contactLists")
+            if "contact_custom_field_values" in selected:
+                wanted.append("fieldValues")
+        return ",".join(wanted)
+
+    def _base_params(self, context: Context | None) -> dict[str, t.Any]:
+        params: dict[str, t.Any] = {"limit": PAGE_SIZE, "include": self._includes()}
+        params.update(self.server_filter_params(context))
+        return params
+
+    # --- state --------------------------------------------------------------------------
+
+    def get_replication_key_signpost(self, context: Context | None = None) -> str | None:
+        """A resumed sync keeps the start time of the run it resumes."""
+        saved = self.stream_state.get(SYNC_KEY)
+        if isinstance(saved, dict) and saved.get("started_at"):
+            return str(saved["started_at"])
+        return self.ac_tap.sync_started_at()
+
+    def _save(self, plan: _SyncPlan) -> None:
+        self.stream_state[SYNC_KEY] = plan.to_state()
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    def _load_plan(self) -> _SyncPlan | None:
+        saved = self.stream_state.get(SYNC_KEY)
+        if not isinstance(saved, dict) or not saved.get("ranges"):
+            return None
+        ranges = [IdRange.from_state(r) for r in saved["ranges"]]
+        self.logger.info(
+            "contacts: resuming an interrupted sync (%d of %d id ranges left)",
+            sum(not r.done for r in ranges),
+            len(ranges),
+        )
+        return _SyncPlan(
+            started_at=str(saved.get("started_at") or self.ac_tap.sync_started_at()),
+            ranges=ranges,
+            max_udate=saved.get("max_udate"),
+        )
+
+    def _finish(self, plan: _SyncPlan) -> None:
+        """A complete sync: the bookmark becomes the newest ``udate`` seen (capped by the SDK
+        at the sync start), and the backfill position is dropped."""
+        state = self.stream_state
+        state.pop(SYNC_KEY, None)
+        if plan.max_udate is not None:
+            markers = state.setdefault("progress_markers", {})
+            current = markers.get("replication_key_value")
+            markers["replication_key"] = self.replication_key
+            markers["replication_key_value"] = max(plan.max_udate, str(current or ""))
+        self.state_manager.is_flushed = False
+
+    # --- records ------------------------------------------------------------------------
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Every contact changed since the bookmark, each id once."""
+        self.ac_tap.ensure_account_clock(self)
+        params = self._base_params(context)
+        plan = self._load_plan()
+        first_page: Page | None = None
+        if plan is None:
+            plan, first_page = self._new_plan(params)
+            self._save(plan)
+        yield from self._emit_all(plan, params, first_page)
+        self._finish(plan)
+
+    def _new_plan(self, params: dict[str, t.Any]) -> tuple[_SyncPlan, Page | None]:
+        """Read the highest ids first (``orders[id]=DESC``): that page is real data, and its
+        ids and ``meta.total`` tell how to cut the rest into ranges."""
+        started_at = self.ac_tap.sync_started_at()
+        body = self.fetch({**params, "orders[id]": "DESC", "id_greater": 0})
+        contacts = [c for c in body.get("contacts") or [] if isinstance(c, dict)]
+        if not contacts:
+            return _SyncPlan(started_at=started_at, ranges=[]), None
+        ids = sorted(int(c["id"]) for c in contacts)
+        total = meta_total(body)
+        top = IdRange(lo=ids[0] - 1, hi=ids[-1], pos=ids[0] - 1)
+        page = Page(
+            range_index=0,
+            contacts=sorted(contacts, key=lambda c: int(c["id"])),
+            sideloads=self._sideloads(body),
+            last_id=ids[-1],
+            done=True,
+        )
+        remaining = (total - len(contacts)) if total is not None else None
+        if (remaining is not None and remaining <= 0) or len(contacts) < PAGE_SIZE:
+            return _SyncPlan(started_at=started_at, ranges=[top]), page
+        parts = min(self.max_ranges, self.workers * 4)
+        below = split_id_range(ids[0] - 1, remaining or PAGE_SIZE * parts, parts)
+        return _SyncPlan(started_at=started_at, ranges=[top, *below]), page
+
+    @staticmethod
+    def _sideloads(body: t.Mapping[str, t.Any]) -> dict[str, list[dict[str, t.Any]]]:
+        found: dict[str, list[dict[str, t.Any]]] = {}
+        for key in (*SIDELOADS, "tags"):
+            rows = body.get(key)
+            if isinstance(rows, list):
+                found[key] = [r for r in rows if isinstance(r, dict)]
+        return found
+
+    def _emit_all(
+        self, plan: _SyncPlan, params: dict[str, t.Any], first_page: Page | None
+    ) -> Iterator[dict[str, t.Any]]:
+        pending = [i for i, r in enumerate(plan.ranges) if not r.done]
+        if first_page is not None:
+            yield from self._emit_page(plan, first_page)
+            pending = [i for i in pending if i != first_page.range_index]
+        if not pending:
+            return
+        pages: queue.Queue[Page | _Failure | None] = queue.Queue(maxsize=self.workers * 2)
+        stop = threading.Event()
+        todo: queue.Queue[int] = queue.Queue()
+        for index in pending:
+            todo.put(index)
+        threads = [
+            threading.Thread(
+                target=self._worker,
+                args=(plan, params, todo, pages, stop),
+                name=f"contacts-{n}",
+                daemon=True,
+            )
+            for n in range(min(self.workers, len(pending)))
+        ]
+        for thread in threads:
+            thread.start()
+        running = len(threads)
+        try:
+            while running:
+                item = pages.get()
+                if item is None:
+                    running -= 1
+                    continue
+                if isinstance(item, _Failure):
+                    raise item.error
+                yield from self._emit_page(plan, item)
+        finally:
+            stop.set()
+            while any(th.is_alive() for th in threads):
+                with contextlib.suppress(queue.Empty):
+                    pages.get(timeout=0.05)
+
+    def _worker(
+        self,
+        plan: _SyncPlan,
+        params: dict[str, t.Any],
+        todo: queue.Queue[int],
+        pages: queue.Queue[Page | _Failure | None],
+        stop: threading.Event,
+    ) -> None:
+        def put(item: Page | _Failure | None) -> bool:
+            while not stop.is_set():
+                try:
+                    pages.put(item, timeout=0.1)
+                except queue.Full:
+                    continue
+                return True
+            return False
+
+        try:
+            while not stop.is_set():
+                try:
+                    index = todo.get_nowait()
+                except queue.Empty:
+                    break
+                id_range = plan.ranges[index]
+                position = id_range.pos
+                while not stop.is_set():
+                    body = self.fetch(
+                        {
+                            **params,
+                            "orders[id]": "ASC",
+                            "id_greater": position,
+                            "id_less": id_range.hi + 1,
+                        }
+                    )
+                    rows = [c for c in body.get("contacts") or [] if isinstance(c, dict)]
+                    ids = [int(c["id"]) for c in rows]
+                    in_range = [c for c, i in zip(rows, ids, strict=True) if i <= id_range.hi]
+                    total = meta_total(body)
+                    done = (
+                        len(rows) < PAGE_SIZE
+                        or any(i >= id_range.hi for i in ids)
+                        or (total is not None and total <= len(rows))
+                    )
+                    last = max((i for i in ids if i <= id_range.hi), default=position)
+                    page = Page(index, in_range, self._sideloads(body), last, done)
+                    if not put(page):
+                        return
+                    if done or last <= position:
+                        break
+                    position = last
+        except BaseException as exc:  # handed to the writer thread, which raises it
+            put(_Failure(exc))
+        finally:
+            put(None)
+
+    def _emit_page(self, plan: _SyncPlan, page: Page) -> Iterator[dict[str, t.Any]]:
+        """Yield the page's new-enough contacts; children ride on the page's last one."""
+        tag_names = {
+            int(tag["id"]): str(tag.get("tag") or "")
+            for tag in page.sideloads.get("tags", [])
+            if tag.get("id") is not None
+        }
+        tags_of: dict[int, list[str]] = {}
+        for row in page.sideloads.get("contactTags", []):
+            contact_id, tag_id = _int(row.get("contact")), _int(row.get("tag"))
+            if contact_id is not None and tag_id in tag_names:
+                tags_of.setdefault(contact_id, []).append(tag_names[tag_id])
+
+        records: list[dict[str, t.Any]] = []
+        for raw in sorted(page.contacts, key=lambda c: int(c["id"])):
+            record = self.normalize(raw)
+            record["tags"] = sorted(tags_of.get(int(record["id"]), []))
+            if self.is_new_enough(record, None):
+                records.append(record)
+
+        if records and self.sideload_children:
+            keep = {int(r["id"]) for r in records}
+            children = {
+                SIDELOADS[key]: [r for r in rows if _int(r.get("contact")) in keep]
+                for key, rows in page.sideloads.items()
+                if key in SIDELOADS
+            }
+            self._child_rows[int(records[-1]["id"])] = children
+
+        try:
+            for record in records:
+                value = record.get(self.replication_key or "udate")
+                if value is not None and (plan.max_udate is None or value > plan.max_udate):
+                    plan.max_udate = str(value)
+                yield record
+        finally:
+            if records:
+                self._child_rows.pop(int(records[-1]["id"]), None)
+        id_range = plan.ranges[page.range_index]
+        id_range.pos = max(id_range.pos, page.last_id)
+        id_range.done = page.done
+        self._save(plan)
+
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        """Records are normalised and filtered while their page is read."""
+        return row
+
+    # --- children -----------------------------------------------------------------------
+
+    @property
+    def _child_rows(self) -> dict[int, dict[str, list[dict[str, t.Any]]]]:
+        store = self.__dict__.get("_child_rows_store")
+        if store is None:
+            store = {}
+            self.__dict__["_child_rows_store"] = store
+        return t.cast("dict[int, dict[str, list[dict[str, t.Any]]]]", store)
+
+    def generate_child_contexts(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> t.Iterable[dict[str, t.Any] | None]:
+        """One child context per page: on the page's last written contact."""
+        if int(record["id"]) in self._child_rows:
+            yield {"contacts_page": int(record["id"])}
+
+    def take_child_rows(self, page_key: int, stream_name: str) -> list[dict[str, t.Any]]:
+        """The sideloaded rows of one page for one child stream."""
+        return self._child_rows.get(page_key, {}).get(stream_name, [])
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+class _SideloadedChild(ActiveCampaignStream):
+    """A child stream written from the sideloads of the contacts pages (no requests)."""
+
+    parent_stream_type = ContactsStream
+    state_partitioning_keys = []
+    replication_key = None
+    _schema_written = False
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The rows the parent stashed for this page."""
+        if not context:
+            return
+        parent = self.ac_tap.streams["contacts"]
+        assert isinstance(parent, ContactsStream)
+        yield from parent.take_child_rows(int(context["contacts_page"]), self.name)
+
+    def _write_schema_message(self) -> None:
+        """Once per run, not once per page."""
+        if not self._schema_written:
+            super()._write_schema_message()
+            self._schema_written = True
+
+
+class ContactListsStream(_SideloadedChild):
+    """List memberships of the changed contacts (``include=contactLists``)."""
+
+    name = "contact_lists"
+    path = "/contactLists"
+    records_key = "contactLists"
+    schema = ActiveCampaignStream.load_schema("contact_lists")
+
+
+class ContactTagsStream(_SideloadedChild):
+    """Tags of the changed contacts (``include=contactTags.tag``)."""
+
+    name = "contact_tags"
+    path = "/contactTags"
+    records_key = "contactTags"
+    schema = ActiveCampaignStream.load_schema("contact_tags")
+
+
+class ContactCustomFieldValuesStream(_SideloadedChild):
+    """Custom field values of the changed contacts (``include=fieldValues``)."""
+
+    name = "contact_custom_field_values"
+    path = "/fieldValues"
+    records_key = "fieldValues"
+    schema = ActiveCampaignStream.load_schema("contact_custom_field_values")
+
+
+class ContactListsScanStream(ActiveCampaignStream):
+    """``membership_full_scan``: every membership, ``GET /contactLists``, filter on udate."""
+
+    name = "contact_lists"
+    path = "/contactLists"
+    records_key = "contactLists"
+    replication_key = "udate"
+    order_by = {"orders[id]": "ASC"}
+    schema = ActiveCampaignStream.load_schema("contact_lists")
+
+
+class ContactTagsScanStream(ActiveCampaignStream):
+    """``membership_full_scan``: every contact tag, ``GET /contactTags``, filter on cdate."""
+
+    name = "contact_tags"
+    path = "/contactTags"
+    records_key = "contactTags"
+    replication_key = "cdate"
+    order_by = {"orders[id]": "ASC"}
+    schema = ActiveCampaignStream.load_schema("contact_tags")
+
+
+class ContactCustomFieldValuesScanStream(ActiveCampaignStream):
+    """``membership_full_scan``: every field value, ``GET /fieldValues``, filter on udate."""
+
+    name = "contact_custom_field_values"
+    path = "/fieldValues"
+    records_key = "fieldValues"
+    replication_key = "udate"
+    order_by = {"orders[id]": "ASC"}
+    schema = ActiveCampaignStream.load_schema("contact_custom_field_values")
