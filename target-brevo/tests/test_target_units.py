@@ -1,0 +1,297 @@
+"""Unit tests that need no sandbox: mapping, conversion, pacing, retries, keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import http.server
+import json
+import threading
+import typing as t
+
+import pytest
+from target_brevo.client import (
+    BrevoAuthError,
+    BrevoClient,
+    BrevoConflict,
+    BrevoInvalid,
+    BrevoSystemic,
+    BrevoUncertain,
+    Pacer,
+    bucket_of,
+    check_api_url,
+)
+from target_brevo.mapping import (
+    ConversionError,
+    attribute_name,
+    brevo_type_for_schema,
+    convert,
+    normalise_email,
+    normalise_phone,
+    same_value,
+    stream_mapping,
+    tags_value,
+)
+from target_brevo.rejects import Rejects, TooManyRejectsError
+from target_brevo.resolve import create_then_lookup, key_of, with_key
+from target_brevo.serialize import dumps
+from target_brevo.sync import Staged
+
+KEY = "xkeysib-unit-secret"
+
+
+def test_values_convert_to_the_attribute_type() -> None:
+    assert convert("2026-03-08T23:30:00-05:00", "date") == "2026-03-09"
+    assert convert(dt.date(2026, 1, 2), "date") == "2026-01-02"
+    assert convert("1,234.5", "float") == 1234.5
+    assert convert(decimal.Decimal("3"), "float") == 3
+    assert convert("yes", "boolean") is True
+    assert convert("0", "boolean") is False
+    assert convert("Gold", "category", enumeration={"gold": 7}) == 7
+    assert convert("||a||b||", "multiple-choice", options=["A", "b"]) == ["A", "b"]
+    assert convert(None, "float") == ""
+    assert convert({"a": 1}, "text") == '{"a":1}'
+    for value, typ in [("soon", "date"), ("abc", "float"), ("maybe", "boolean")]:
+        with pytest.raises(ConversionError):
+            convert(value, typ)
+    with pytest.raises(ConversionError):
+        convert("Platinum", "category", enumeration={"gold": 7})
+    with pytest.raises(ConversionError):
+        convert("||zzz||", "multiple-choice", options=["a"])
+
+
+def test_same_value_detects_dropped_values() -> None:
+    assert same_value("2026-01-02", "2026-01-02", "date")
+    assert same_value(3, 3.0, "float")
+    assert not same_value(3, None, "float")
+    assert same_value(["a", "b"], ["b", "a"], "multiple-choice")
+    assert same_value("", None, "text")
+    assert not same_value(True, None, "boolean")
+
+
+def test_identifiers_are_normalised() -> None:
+    assert normalise_phone("(415) 555-2671", "US") == ("+14155552671", None)
+    assert normalise_phone("0033 1 23 45 67 89", "US")[0] == "+33123456789"
+    assert normalise_phone("12", "US")[0] is None
+    assert normalise_phone(None, "US") == (None, None)
+    assert normalise_email(" Jane@Example.COM ")[0] == "jane@example.com"
+    email, reason = normalise_email("not-an-email")
+    assert email is None
+    assert reason
+    assert reason.startswith("invalid email")
+
+
+def test_names_tags_and_schema_types() -> None:
+    assert attribute_name("company size!") == "COMPANY_SIZE"
+    assert attribute_name("9lives") == "F_9LIVES"
+    assert attribute_name("email") == "SRC_EMAIL"
+    assert tags_value(["vip", "customer", "vip"]) == "|customer|vip|"
+    assert tags_value([]) == ""
+    assert brevo_type_for_schema({"type": ["integer", "null"]}) == "float"
+    assert brevo_type_for_schema({"type": "string", "format": "date-time"}) == "date"
+    assert brevo_type_for_schema({"type": ["boolean", "null"]}) == "boolean"
+    assert brevo_type_for_schema({"type": "object"}) == "text"
+
+
+def test_stream_mapping_defaults_and_overrides() -> None:
+    assert stream_mapping({}, "contacts")["kind"] == "contacts"
+    assert stream_mapping({}, "tags")["kind"] == "ignore"
+    assert stream_mapping({}, "customers")["kind"] == "ignore"
+    assert stream_mapping({"default_kind": "contacts"}, "customers")["kind"] == "contacts"
+    cfg = {"stream_mapping": {"contacts": {"phone": None}, "orders": {"kind": "events"}}}
+    contacts = stream_mapping(cfg, "contacts")
+    assert contacts["phone"] is None
+    assert contacts["fields"]["first_name"] == "FIRSTNAME"
+    assert stream_mapping(cfg, "orders")["kind"] == "events"
+    with pytest.raises(ValueError, match="kind"):
+        stream_mapping({"stream_mapping": {"x": {"kind": "nope"}}}, "x")
+
+
+def test_keys_in_names() -> None:
+    assert with_key("Newsletter", "ac-list-3") == "Newsletter [ac-list-3]"
+    assert with_key("Old [ac-list-3]", "ac-list-3") == "Old [ac-list-3]"
+    assert key_of("Newsletter [ac-list-3]") == "ac-list-3"
+    assert key_of("Newsletter") is None
+    assert len(with_key("x" * 500, "ac-list-1")) <= 190
+
+
+def test_dedupe_keeps_the_last_record() -> None:
+    staged = Staged(
+        "s", {"kind": "contacts"}, ["id"], {}, [{"id": 1, "v": 1}, {"id": 2}, {"id": 1, "v": 2}]
+    )
+    assert staged.deduped() == [{"id": 2}, {"id": 1, "v": 2}]
+
+
+def test_serialize_handles_sdk_types() -> None:
+    text = dumps(
+        {"d": dt.datetime(2026, 1, 1, 12), "n": decimal.Decimal("1.5"), "i": decimal.Decimal(2)}
+    )
+    assert json.loads(text) == {"d": "2026-01-01T12:00:00+00:00", "n": 1.5, "i": 2}
+
+
+def test_rejects_file_and_threshold(tmp_path: t.Any) -> None:
+    path = tmp_path / "rejects.jsonl"
+    rejects = Rejects(str(path), 1)
+    rejects.add("contacts", 5, "invalid_email", "bad", "email")
+    rejects.check()
+    rejects.add("contacts", 6, "invalid_email", "bad", "email")
+    with pytest.raises(TooManyRejectsError):
+        rejects.check()
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert lines[0]["stream"] == "contacts"
+    assert lines[0]["key"] == 5
+    assert lines[0]["code"] == "invalid_email"
+    assert lines[0]["field"] == "email"
+
+
+def test_api_url_must_be_https_unless_loopback() -> None:
+    check_api_url("https://api.brevo.com/v3")
+    check_api_url("http://127.0.0.1:8080/v3")
+    with pytest.raises(ValueError, match="https"):
+        check_api_url("http://api.brevo.com/v3")
+
+
+def test_buckets() -> None:
+    assert bucket_of("/contacts/import") == "contacts"
+    assert bucket_of("/events/batch") == "events"
+    assert bucket_of("/processes/1") == "other"
+    assert bucket_of("/emailCampaigns") == "other"
+
+
+def test_pacer_waits_for_the_reset_when_the_bucket_is_empty() -> None:
+    slept: list[float] = []
+    pacer = Pacer("other")
+    pacer.update({"x-sib-ratelimit-remaining": "0", "x-sib-ratelimit-reset": "3"})
+    pacer.before(slept.append)
+    assert len(slept) == 1
+    assert 2.5 < slept[0] <= 3.0
+    pacer.update({"x-sib-ratelimit-remaining": "5", "x-sib-ratelimit-reset": "3"})
+    pacer.before(slept.append)
+    assert len(slept) == 1
+
+
+def test_create_then_lookup_never_blindly_repeats() -> None:
+    calls: list[str] = []
+
+    def create() -> int:
+        calls.append("create")
+        raise BrevoUncertain("reset")
+
+    def lookup() -> int | None:
+        calls.append("lookup")
+        return 42
+
+    assert create_then_lookup(create, lookup, "thing") == 42
+    assert calls == ["create", "lookup"]
+
+
+# --- the client against a scripted local HTTP server -----------------------------------------
+
+
+class Script:
+    def __init__(self) -> None:
+        self.responses: list[tuple[int, dict[str, str], t.Any]] = []
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+
+
+def _server(script: Script) -> tuple[http.server.ThreadingHTTPServer, str]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            if length:
+                self.rfile.read(length)
+            script.seen.append((self.command, self.path, dict(self.headers)))
+            status, headers, body = script.responses.pop(0)
+            if status == 0:  # close without an answer
+                self.close_connection = True
+                self.connection.close()
+                return
+            data = b"" if body is None else json.dumps(body).encode()
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = _answer
+
+        def log_message(self, *args: t.Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v3"
+
+
+@pytest.fixture
+def scripted() -> t.Iterator[tuple[Script, BrevoClient, list[float]]]:
+    script = Script()
+    server, url = _server(script)
+    slept: list[float] = []
+    client = BrevoClient(
+        url, KEY, timeout=5, max_tries=3, retry_base_seconds=0.01, sleep=slept.append
+    )
+    yield script, client, slept
+    client.close()
+    server.shutdown()
+
+
+def test_client_waits_for_the_reset_on_429_and_retries_5xx(scripted: t.Any) -> None:
+    script, client, slept = scripted
+    script.responses = [
+        (
+            429,
+            {"x-sib-ratelimit-remaining": "0", "x-sib-ratelimit-reset": "2"},
+            {"code": "too_many_requests"},
+        ),
+        (500, {}, {"code": "internal", "message": "boom"}),
+        (524, {}, None),
+        (200, {"x-sib-ratelimit-remaining": "9", "x-sib-ratelimit-reset": "1"}, {"ok": True}),
+    ]
+    assert client.get("/contacts") == {"ok": True}
+    assert slept[0] >= 2.0  # the 429 waited for the bucket reset
+    assert len(script.seen) == 4
+    assert script.seen[0][2]["api-key"] == KEY
+
+
+def test_client_maps_errors(scripted: t.Any) -> None:
+    script, client, _ = scripted
+    script.responses = [
+        (
+            400,
+            {},
+            {
+                "code": "duplicate_parameter",
+                "message": "dup",
+                "metadata": {"duplicate_identifiers": ["SMS"]},
+            },
+        ),
+        (400, {}, {"code": "invalid_parameter", "message": "bad"}),
+        (401, {}, {"code": "unauthorized", "message": "Key not found"}),
+        (503, {}, None),
+        (503, {}, None),
+        (503, {}, None),
+    ]
+    with pytest.raises(BrevoConflict) as conflict:
+        client.request("POST", "/contacts", body={"email": "a@b.c"})
+    assert conflict.value.duplicate_identifiers == ["SMS"]
+    with pytest.raises(BrevoInvalid):
+        client.request("POST", "/contacts", body={})
+    with pytest.raises(BrevoAuthError) as auth:
+        client.get("/account")
+    assert KEY not in str(auth.value)
+    with pytest.raises(BrevoSystemic):
+        client.get("/account")
+
+
+def test_uncertain_create_is_not_repeated(scripted: t.Any) -> None:
+    script, client, _ = scripted
+    script.responses = [(0, {}, None)]
+    with pytest.raises(BrevoUncertain):
+        client.request("POST", "/contacts/lists", body={"name": "x", "folderId": 1})
+    assert len(script.seen) == 1
+    script.responses = [(0, {}, None), (202, {}, {"processId": 5})]
+    assert client.request("POST", "/contacts/import", body={}, idempotent=True).body == {
+        "processId": 5
+    }
