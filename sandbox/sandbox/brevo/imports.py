@@ -400,10 +400,7 @@ class ImportWorker:
         while True:
             pid, submitted = await self._queue.get()
             generation = self._generation
-            try:
-                await self._process(pid, submitted, generation)
-            except Exception:  # pragma: no cover - keep the worker alive
-                log.exception("import %s crashed", pid)
+            await self._process(pid, submitted, generation)
 
     async def _process(self, pid: int, submitted: float, generation: int) -> None:
         half = submitted + self.delay / 2
@@ -428,5 +425,8 @@ class ImportWorker:
             apply_import(self.store, pid, orjson.loads(raw))
         except ImportFailed as exc:
             self.store.set_process_status(pid, "failed", error=str(exc))
+        except Exception as exc:  # a sandbox bug must not leave the process in_process
+            log.exception("import %s failed", pid)
+            self.store.set_process_status(pid, "failed", error=f"Internal error: {exc}")
         if self.on_complete is not None:
             self.on_complete(pid)
