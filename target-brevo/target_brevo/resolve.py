@@ -85,6 +85,7 @@ class Resolver:
         self.prefix = prefix
         self._folder_id: int | None = None
         self._lists: dict[str, tuple[int, str]] | None = None  # key → (id, full name)
+        self.list_sizes: dict[int, int] = {}  # members when the lists were read
         self._attributes: dict[str, Attribute] | None = None
         self._campaigns: dict[str, dict[str, t.Any]] | None = None
         self.created: dict[str, int] = {}
@@ -140,6 +141,8 @@ class Resolver:
             key = key_of(str(item.get("name", "")))
             if key and key not in found:  # duplicates: the oldest one wins, always the same
                 found[key] = (int(item["id"]), str(item["name"]))
+                size = item.get("uniqueSubscribers", item.get("totalSubscribers"))
+                self.list_sizes[int(item["id"])] = int(size) if size is not None else 10**9
         return found
 
     def lists(self) -> dict[str, tuple[int, str]]:
@@ -185,6 +188,7 @@ class Resolver:
 
         list_id = create_then_lookup(create, lookup, f"list {full!r}")
         self.lists()[key] = (list_id, full)
+        self.list_sizes.setdefault(list_id, 0)
         return list_id
 
     def master_list(self) -> int:

@@ -77,6 +77,7 @@ class Syncer:
         self.rejected_contacts: set[str] = set()
         self.pending: list[Staged] = []
         self.counts: dict[str, int] = {}
+        self.imported_rows = 0
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] = self.counts.get(what, 0) + n

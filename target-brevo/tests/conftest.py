@@ -9,7 +9,6 @@ import typing as t
 from pathlib import Path
 
 import pytest
-
 from sandbox.testing import SandboxProcess
 from target_brevo.target import TargetBrevo
 
@@ -18,39 +17,67 @@ INT = {"type": ["integer", "null"]}
 STR = {"type": ["string", "null"]}
 
 AC_SCHEMAS: dict[str, tuple[dict[str, t.Any], list[str]]] = {
-    "contact_custom_fields": (
-        {"id": INT, "title": STR, "type": STR, "perstag": STR}, ["id"]),
+    "contact_custom_fields": ({"id": INT, "title": STR, "type": STR, "perstag": STR}, ["id"]),
     "contact_custom_field_options": (
-        {"id": INT, "field": INT, "label": STR, "value": STR, "orderid": INT}, ["id"]),
+        {"id": INT, "field": INT, "label": STR, "value": STR, "orderid": INT},
+        ["id"],
+    ),
     "lists": ({"id": INT, "name": STR, "stringid": STR, "udate": DT, "cdate": DT}, ["id"]),
     "tags": ({"id": INT, "tag": STR, "tag_type": STR}, ["id"]),
     "contacts": (
         {
-            "id": INT, "email": STR, "phone": STR, "first_name": STR, "last_name": STR,
-            "orgname": STR, "bounced_hard": INT, "udate": DT, "cdate": DT,
+            "id": INT,
+            "email": STR,
+            "phone": STR,
+            "first_name": STR,
+            "last_name": STR,
+            "orgname": STR,
+            "bounced_hard": INT,
+            "udate": DT,
+            "cdate": DT,
             "tags": {"type": ["array", "null"], "items": {"type": "string"}},
         },
         ["id"],
     ),
     "contact_custom_field_values": (
-        {"id": INT, "contact": INT, "field": INT, "value": STR, "udate": DT}, ["id"]),
-    "contact_lists": (
-        {"id": INT, "contact": INT, "list": INT, "status": INT, "udate": DT}, ["id"]),
+        {"id": INT, "contact": INT, "field": INT, "value": STR, "udate": DT},
+        ["id"],
+    ),
+    "contact_lists": ({"id": INT, "contact": INT, "list": INT, "status": INT, "udate": DT}, ["id"]),
     "contact_tags": ({"id": INT, "contact": INT, "tag": INT}, ["id"]),
-    "campaigns": ({"id": INT, "name": STR, "status": INT, "type": STR, "mdate": DT,
-                   "message_id": INT}, ["id"]),
-    "messages": ({"id": INT, "name": STR, "subject": STR, "fromname": STR, "fromemail": STR,
-                  "reply2": STR, "html": STR, "text": STR, "mdate": DT}, ["id"]),
+    "campaigns": (
+        {"id": INT, "name": STR, "status": INT, "type": STR, "mdate": DT, "message_id": INT},
+        ["id"],
+    ),
+    "messages": (
+        {
+            "id": INT,
+            "name": STR,
+            "subject": STR,
+            "fromname": STR,
+            "fromemail": STR,
+            "reply2": STR,
+            "html": STR,
+            "text": STR,
+            "mdate": DT,
+        },
+        ["id"],
+    ),
 }
 
 
-def schema_msg(stream: str, props: dict[str, t.Any] | None = None,
-               keys: list[str] | None = None) -> dict[str, t.Any]:
+def schema_msg(
+    stream: str, props: dict[str, t.Any] | None = None, keys: list[str] | None = None
+) -> dict[str, t.Any]:
     if props is None:
         props, default_keys = AC_SCHEMAS[stream]
         keys = default_keys if keys is None else keys
-    return {"type": "SCHEMA", "stream": stream,
-            "schema": {"type": "object", "properties": props}, "key_properties": keys or []}
+    return {
+        "type": "SCHEMA",
+        "stream": stream,
+        "schema": {"type": "object", "properties": props},
+        "key_properties": keys or [],
+    }
 
 
 def record_msg(stream: str, record: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -85,9 +112,15 @@ class Messages:
 
 def contact(cid: int, email: str | None = None, **fields: t.Any) -> dict[str, t.Any]:
     base: dict[str, t.Any] = {
-        "id": cid, "email": email or f"person{cid}@example.com", "phone": None,
-        "first_name": f"First{cid}", "last_name": f"Last{cid}", "orgname": None,
-        "bounced_hard": 0, "udate": "2026-03-08T13:30:00+00:00", "tags": [],
+        "id": cid,
+        "email": email or f"person{cid}@example.com",
+        "phone": None,
+        "first_name": f"First{cid}",
+        "last_name": f"Last{cid}",
+        "orgname": None,
+        "bounced_hard": 0,
+        "udate": "2026-03-08T13:30:00+00:00",
+        "tags": [],
     }
     base.update(fields)
     return base

@@ -16,8 +16,9 @@ import math
 import time
 import typing as t
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
-from target_brevo.client import BrevoConflict, BrevoInvalid, BrevoSystemic
+from target_brevo.client import BrevoConflict, BrevoInvalid, BrevoNotFound, BrevoSystemic
 from target_brevo.mapping import (
     ConversionError,
     attribute_name,
@@ -333,10 +334,6 @@ class ContactWriter:
     # -- writing -------------------------------------------------------------------------
     def _partition(self) -> list[tuple[frozenset[int], bool, list[Row]]]:
         groups: dict[tuple[frozenset[int], bool], list[Row]] = {}
-        for ext_id in sorted(self.blocklist_only):
-            row = self.rows.get(ext_id) or Row(ext_id=ext_id)
-            row.blocklist = True
-            self.rows[ext_id] = row
         min_rows = int(self.cfg.get("membership_import_min_rows", 300))
         for row in self.rows.values():
             groups.setdefault((frozenset(row.lists), row.blocklist), []).append(row)
@@ -384,6 +381,7 @@ class ContactWriter:
         resp = self.client.request("POST", "/contacts/import", body=body, idempotent=True)
         imp.process_id = int(resp.body["processId"])
         imp.submitted_at = time.monotonic()
+        self.s.imported_rows += len(imp.rows)
         self.s.count("imports")
         self.s.count("import_rows", len(imp.rows))
 
@@ -443,10 +441,111 @@ class ContactWriter:
                 out.setdefault(kind, []).append((row, str(line.get("reason") or kind)))
         return out
 
+    # -- what Brevo holds already ----------------------------------------------------------
+    def _preread(self, master: int) -> dict[str, dict[str, t.Any]]:
+        """The contacts this flush touches as Brevo holds them now (by EXT_ID and email).
+
+        Reads the master list page by page (1 request per 1,000 contacts) or, when that
+        costs more, one `GET /contacts/{ext_id}` per contact. A master list created in this
+        run and not yet written to costs nothing.
+        """
+        keys = {r.ext_id for r in self.rows.values() if r.ext_id}
+        keys |= {e for ids in (*self.adds.values(), *self.removes.values()) for e in ids}
+        emails = {r.email for r in self.rows.values() if not r.ext_id and r.email}
+        size = self.resolver.list_sizes.get(master, 10**9) + self.s.imported_rows
+        out: dict[str, dict[str, t.Any]] = {}
+        if size == 0 or not (keys or emails):
+            return out
+
+        def remember(contact: dict[str, t.Any]) -> None:
+            attrs = contact.get("attributes") or {}
+            ext = attrs.get("EXT_ID") or contact.get("ext_id")
+            if ext:
+                out[str(ext)] = contact
+            if contact.get("email"):
+                out["email:" + str(contact["email"]).lower()] = contact
+
+        if math.ceil(size / 1000) <= len(keys) + len(emails):
+            offset = 0
+            while True:
+                params = {"listIds": master, "limit": 1000, "offset": offset, "sort": "asc"}
+                body = self.client.get("/contacts", params) or {}
+                self.s.count("preread_requests")
+                contacts = body.get("contacts") or []
+                for contact in contacts:
+                    remember(contact)
+                offset += len(contacts)
+                count = body.get("count")
+                if len(contacts) < 1000 or (isinstance(count, int) and offset >= count):
+                    return out
+        wanted = [(k, "ext_id") for k in sorted(keys)] + [(e, "email_id") for e in sorted(emails)]
+        for ident, kind in wanted:
+            self.s.count("preread_requests")
+            try:
+                path = f"/contacts/{quote(ident, safe='')}"
+                contact = self.client.get(path, {"identifierType": kind})
+            except BrevoNotFound:
+                continue
+            if isinstance(contact, dict):
+                remember(contact)
+        return out
+
+    def _apply_existing(self, existing: dict[str, dict[str, t.Any]], master: int) -> None:
+        """Keep consent Brevo holds, and drop writes that would change nothing."""
+        for row_key, row in list(self.rows.items()):
+            contact = existing.get(row.ext_id or "") or existing.get(f"email:{row.email}")
+            if contact is None:
+                continue
+            row.lists -= {int(x) for x in contact.get("listUnsubscribed") or []}
+            current_email = str(contact.get("email") or "").lower()
+            if contact.get("emailBlacklisted") and row.email and current_email != row.email:
+                row.blocklist = True  # an email change clears Brevo's blocklist: keep it
+            if self._unchanged(row, contact, master):
+                del self.rows[row_key]
+                self.s.count("contacts_unchanged")
+        for list_id, ext_ids in self.adds.items():
+            for ext in list(ext_ids):
+                contact = existing.get(ext)
+                if contact is None:
+                    continue
+                skip = {int(x) for x in contact.get("listUnsubscribed") or []}
+                skip |= {int(x) for x in contact.get("listIds") or []}
+                if list_id in skip:
+                    ext_ids.discard(ext)
+        for list_id, ext_ids in self.removes.items():
+            for ext in list(ext_ids):
+                contact = existing.get(ext)
+                members = {int(x) for x in (contact or {}).get("listIds") or []}
+                if contact is not None and list_id not in members:
+                    ext_ids.discard(ext)
+
+    @staticmethod
+    def _unchanged(row: Row, contact: dict[str, t.Any], master: int) -> bool:
+        attrs = {str(k).upper(): v for k, v in (contact.get("attributes") or {}).items()}
+        if row.email and str(contact.get("email") or "").lower() != row.email:
+            return False
+        if row.sms and str(attrs.get("SMS") or "").lstrip("+") != row.sms.lstrip("+"):
+            return False
+        if row.ext_id and str(attrs.get("EXT_ID") or contact.get("ext_id") or "") != row.ext_id:
+            return False
+        for name, value in row.attrs.items():
+            if not same_value(value, attrs.get(name), row.types.get(name, "text")):
+                return False
+        lists = {int(x) for x in contact.get("listIds") or []}
+        if not ({master} | row.lists) <= lists:
+            return False
+        return not (row.blocklist and not contact.get("emailBlacklisted"))
+
     def write(self) -> None:
         if not self.rows and not self.adds and not self.removes and not self.blocklist_only:
             return
         master = self.resolver.master_list()
+        for ext_id in sorted(self.blocklist_only):
+            row = self.rows.get(ext_id) or Row(ext_id=ext_id)
+            row.blocklist = True
+            self.rows[ext_id] = row
+        self.blocklist_only.clear()
+        self._apply_existing(self._preread(master), master)
         imports: list[Import] = []
         for lists, blocklist, rows in self._partition():
             for chunk in self._chunks(rows):
