@@ -186,3 +186,109 @@ def contacts_by_ext(dump: dict[str, t.Any]) -> dict[str, dict[str, t.Any]]:
         if ext:
             out[str(ext)] = c
     return out
+
+
+def ac_input(
+    contacts: list[dict[str, t.Any]] | None = None,
+    memberships: list[dict[str, t.Any]] | None = None,
+    values: list[dict[str, t.Any]] | None = None,
+    lists: list[dict[str, t.Any]] | None = None,
+    campaigns: bool = True,
+    state: dict[str, t.Any] | None = None,
+) -> Messages:
+    """A small ActiveCampaign-shaped input in the tap's stream order (contracts §3)."""
+    m = Messages()
+    m.add(
+        "contact_custom_fields",
+        {"id": 1, "title": "Size", "type": "dropdown", "perstag": "SIZE"},
+        {"id": 2, "title": "Birthday", "type": "date", "perstag": "BIRTHDAY"},
+        {"id": 3, "title": "Hobbies", "type": "checkbox", "perstag": "HOBBIES"},
+        {"id": 4, "title": "Last visit", "type": "datetime", "perstag": "LAST_VISIT"},
+        {"id": 5, "title": "Notes", "type": "textarea", "perstag": "NOTES"},
+    )
+    m.add(
+        "contact_custom_field_options",
+        {"id": 11, "field": 1, "label": "Small", "value": "small", "orderid": 1},
+        {"id": 12, "field": 1, "label": "Large", "value": "large", "orderid": 2},
+        {"id": 21, "field": 3, "label": "Chess", "value": "chess", "orderid": 1},
+        {"id": 22, "field": 3, "label": "Golf", "value": "golf", "orderid": 2},
+    )
+    m.add("lists", *(lists or [{"id": 1, "name": "Newsletter"}, {"id": 2, "name": "Promo"}]))
+    m.add("tags", {"id": 1, "tag": "vip", "tag_type": "contact"})
+    m.add(
+        "contacts",
+        *(
+            contacts
+            or [
+                contact(1, phone="(415) 555-2671", tags=["vip", "customer"]),
+                contact(2, orgname="Acme"),
+                contact(3),
+            ]
+        ),
+    )
+    m.add(
+        "contact_custom_field_values",
+        *(
+            values
+            or [
+                {"id": 1, "contact": 1, "field": 1, "value": "large"},
+                {"id": 2, "contact": 1, "field": 2, "value": "1990-05-02"},
+                {"id": 3, "contact": 1, "field": 3, "value": "||chess||golf||"},
+                {"id": 4, "contact": 1, "field": 4, "value": "2026-03-08T23:30:00-05:00"},
+                {"id": 5, "contact": 2, "field": 5, "value": "likes tea"},
+            ]
+        ),
+    )
+    m.add(
+        "contact_lists",
+        *(
+            memberships
+            or [
+                {"id": 1, "contact": 1, "list": 1, "status": 1},
+                {"id": 2, "contact": 2, "list": 1, "status": 1},
+                {"id": 3, "contact": 3, "list": 2, "status": 1},
+            ]
+        ),
+    )
+    m.add("contact_tags", {"id": 1, "contact": 1, "tag": 1})
+    if campaigns:
+        m.add(
+            "campaigns",
+            {"id": 1, "name": "Spring sale", "status": 0, "type": "single", "message_id": 1},
+        )
+        m.add(
+            "messages",
+            {
+                "id": 1,
+                "name": "Spring",
+                "subject": "Spring is here",
+                "fromname": "Shop",
+                "fromemail": "shop@example.com",
+                "reply2": "help@example.com",
+                "html": "<p>Hello</p>",
+                "text": "Hello",
+            },
+        )
+    m.state(state or {"bookmarks": {"contacts": {"replication_key_value": "2026-03-08"}}})
+    return m
+
+
+def client_errors(sb: SandboxProcess, allowed: t.Iterable[int] = ()) -> list[dict[str, t.Any]]:
+    """4xx answers in the request log (a 400 is how the sandbox's spec check fails)."""
+    ok = set(allowed)
+    return [
+        e for e in api_requests(sb) if 400 <= int(e["status"]) < 500 and int(e["status"]) not in ok
+    ]
+
+
+def stable(dump: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The dump without the import processes (their log is not data)."""
+    return {k: v for k, v in dump.items() if k != "processes"}
+
+
+@pytest.fixture
+def h() -> t.Any:
+    """The helpers of this conftest (test modules cannot import it under importlib mode)."""
+    import sys
+
+    return sys.modules[__name__]

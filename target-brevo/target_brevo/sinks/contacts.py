@@ -503,6 +503,8 @@ class ContactWriter:
             if self._unchanged(row, contact, master):
                 del self.rows[row_key]
                 self.s.count("contacts_unchanged")
+            else:  # lists it is in already need no add
+                row.lists -= {int(x) for x in contact.get("listIds") or []}
         for list_id, ext_ids in self.adds.items():
             for ext in list(ext_ids):
                 contact = existing.get(ext)

@@ -1,0 +1,251 @@
+"""Contacts, attributes, lists and memberships against the Brevo sandbox."""
+
+from __future__ import annotations
+
+import typing as t
+
+import requests
+
+WRITE_CREATES = (
+    "POST /v3/contacts/lists",
+    "POST /v3/contacts/folders",
+    "POST /v3/contacts/attributes/{attributeCategory}/{attributeName}",
+    "POST /v3/emailCampaigns",
+)
+
+
+def test_ac_input_lands_and_a_rerun_changes_nothing(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    cfg = config_for(brevo)
+    first = h.run_target(cfg, h.ac_input())
+    assert first.states == [{"bookmarks": {"contacts": {"replication_key_value": "2026-03-08"}}}]
+    dump = brevo.control.dump()
+    by_ext = h.contacts_by_ext(dump)
+    assert set(by_ext) == {"ac-1", "ac-2", "ac-3"}
+    c1 = by_ext["ac-1"]
+    assert c1["email"] == "person1@example.com"
+    assert c1["sms"] == "+14155552671"
+    attrs = c1["attributes"]
+    assert attrs["FIRSTNAME"] == "First1"
+    assert attrs["AC_TAGS"] == "|customer|vip|"
+    assert attrs["SIZE"] == 12  # the category's integer: AC option id 12 = "Large"
+    assert attrs["BIRTHDAY"] == "1990-05-02"
+    assert attrs["LAST_VISIT"] == "2026-03-09"  # UTC date of 23:30 -05:00
+    assert sorted(attrs["HOBBIES"]) == ["Chess", "Golf"]
+    assert by_ext["ac-2"]["attributes"]["COMPANY"] == "Acme"
+    assert by_ext["ac-2"]["attributes"]["NOTES"] == "likes tea"
+    lists = {x["name"]: x for x in dump["lists"]}
+    assert set(lists) == {
+        "Newsletter [ac-list-1]",
+        "Promo [ac-list-2]",
+        "All synced contacts [ac-all]",
+    }
+    folder = dump["folders"][0]
+    assert folder["name"] == "ActiveCampaign"
+    assert all(x["folderId"] == folder["id"] for x in dump["lists"])
+    newsletter = lists["Newsletter [ac-list-1]"]["id"]
+    promo = lists["Promo [ac-list-2]"]["id"]
+    master = lists["All synced contacts [ac-all]"]["id"]
+    assert newsletter in c1["listIds"]
+    assert master in c1["listIds"]
+    assert newsletter in by_ext["ac-2"]["listIds"]
+    assert promo in by_ext["ac-3"]["listIds"]
+    assert newsletter not in by_ext["ac-3"]["listIds"]
+    types = {a["name"]: a for a in dump["attributes"]}
+    assert types["SIZE"]["type"] == "category"
+    assert types["BIRTHDAY"]["type"] == "date"
+    assert types["HOBBIES"]["type"] == "multiple-choice"
+    assert types["NOTES"]["type"] == "text"
+    assert h.client_errors(brevo) == []
+    assert "/contacts/batch" not in str(h.api_requests(brevo))
+
+    brevo.control.reset_requests()
+    second = h.run_target(cfg, h.ac_input())
+    assert second.states == first.states
+    assert h.stable(brevo.control.dump()) == h.stable(dump)
+    log = h.api_requests(brevo)
+    assert [e for e in log if f"{e['method']} {e['route']}" in WRITE_CREATES] == []
+    assert [e for e in log if e["method"] in ("POST", "PUT", "DELETE")] == []
+    assert h.client_errors(brevo) == []
+
+
+def test_fresh_machine_reruns_never_duplicate_lists(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    for _ in range(3):
+        h.run_target(config_for(brevo), h.ac_input(campaigns=False))
+    dump = brevo.control.dump()
+    names = [x["name"] for x in dump["lists"]]
+    assert len(names) == len(set(names)) == 3
+    assert len(dump["folders"]) == 1
+    assert len(dump["contacts"]) == 3
+
+
+def test_list_rename_renames_the_brevo_list(brevo: t.Any, config_for: t.Any, h: t.Any) -> None:
+    cfg = config_for(brevo)
+    h.run_target(cfg, h.ac_input(campaigns=False))
+    before = {x["id"]: x["name"] for x in brevo.control.dump()["lists"]}
+    renamed = [{"id": 1, "name": "Weekly news"}, {"id": 2, "name": "Promo"}]
+    h.run_target(cfg, h.ac_input(campaigns=False, lists=renamed))
+    after = {x["id"]: x["name"] for x in brevo.control.dump()["lists"]}
+    assert set(after) == set(before)
+    assert "Weekly news [ac-list-1]" in after.values()
+    assert "Newsletter [ac-list-1]" not in after.values()
+
+
+def test_email_change_updates_the_same_contact_and_existing_email_is_linked(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    # a contact already in Brevo (created by hand, no EXT_ID) with the source's email
+    resp = requests.post(
+        f"{brevo.api_url}/contacts",
+        json={"email": "person2@example.com", "attributes": {"FIRSTNAME": "Manual"}},
+        headers={"api-key": brevo.token},
+        timeout=10,
+    )
+    assert resp.status_code == 201
+    existing_id = resp.json()["id"]
+    cfg = config_for(brevo)
+    h.run_target(cfg, h.ac_input(campaigns=False))
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    assert by_ext["ac-2"]["id"] == existing_id  # linked, not duplicated
+    assert len(brevo.control.dump()["contacts"]) == 3
+    first_id = by_ext["ac-1"]["id"]
+
+    changed = [
+        h.contact(
+            1, email="new.address@example.com", phone="(415) 555-2671", tags=["vip", "customer"]
+        ),
+        h.contact(2, orgname="Acme"),
+        h.contact(3),
+    ]
+    h.run_target(cfg, h.ac_input(campaigns=False, contacts=changed))
+    dump = brevo.control.dump()
+    by_ext = h.contacts_by_ext(dump)
+    assert by_ext["ac-1"]["id"] == first_id
+    assert by_ext["ac-1"]["email"] == "new.address@example.com"
+    assert len(dump["contacts"]) == 3
+    assert h.client_errors(brevo) == []
+
+
+def test_invalid_email_and_phone_are_reported(brevo: t.Any, config_for: t.Any, h: t.Any) -> None:
+    cfg = config_for(brevo)
+    people = [
+        h.contact(1, phone="+1 415 555 2671"),
+        h.contact(2, email="not-an-email"),
+        h.contact(3, phone="12"),  # invalid: written without it
+        h.contact(4, phone="(415) 555-2671"),  # the same number as contact 1
+    ]
+    members = [{"id": 1, "contact": 2, "list": 1, "status": 1}]
+    run = h.run_target(cfg, h.ac_input(campaigns=False, contacts=people, memberships=members))
+    assert run.states
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    assert set(by_ext) == {"ac-1", "ac-3", "ac-4"}
+    assert by_ext["ac-3"]["sms"] is None
+    assert by_ext["ac-1"]["sms"] == "+14155552671"
+    assert by_ext["ac-4"]["sms"] is None
+    assert by_ext["ac-4"]["attributes"]["FIRSTNAME"] == "First4"
+    rejects = {(r["key"], r["code"]): r for r in h.rejects_of(cfg)}
+    assert rejects[(2, "invalid_email")]["reason"].startswith("invalid email")
+    assert rejects[(2, "invalid_email")]["stream"] == "contacts"
+    assert rejects[(3, "invalid_phone")]["record_written"] is True
+    assert rejects[(3, "invalid_phone")]["field"] == "phone"
+    assert rejects[(4, "duplicate_phone")]["record_written"] is True
+    assert h.client_errors(brevo) == []
+
+
+def test_values_are_typed_and_unconvertible_ones_rejected(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    cfg = config_for(brevo)
+    values = [
+        {"id": 1, "contact": 1, "field": 2, "value": "someday"},  # not a date
+        {"id": 2, "contact": 1, "field": 1, "value": "gigantic"},  # not an option
+        {"id": 3, "contact": 2, "field": 2, "value": "2001-02-03"},
+    ]
+    h.run_target(cfg, h.ac_input(campaigns=False, values=values))
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    assert "BIRTHDAY" not in by_ext["ac-1"]["attributes"]
+    assert by_ext["ac-2"]["attributes"]["BIRTHDAY"] == "2001-02-03"
+    rejects = {r["key"]: r for r in h.rejects_of(cfg)}
+    assert rejects[1]["code"] == "invalid_value"
+    assert "BIRTHDAY (date)" in rejects[1]["reason"]
+    assert "SIZE (category)" in rejects[2]["reason"]
+
+
+def test_values_brevo_drops_are_detected(
+    brevo: t.Any, config_for: t.Any, h: t.Any, monkeypatch: t.Any
+) -> None:
+    """Brevo silently drops mistyped values: the read-back catches it."""
+    import target_brevo.sinks.contacts as contacts_mod
+
+    real = contacts_mod.convert
+
+    def sloppy(value: t.Any, brevo_type: str, **kw: t.Any) -> t.Any:
+        out = real(value, brevo_type, **kw)
+        return str(out) if brevo_type == "date" and out else out  # "1990-05-02" stays valid
+
+    def broken(value: t.Any, brevo_type: str, **kw: t.Any) -> t.Any:
+        out = real(value, brevo_type, **kw)
+        return "12" if brevo_type == "category" and out != "" else out  # a string: dropped
+
+    monkeypatch.setattr(contacts_mod, "convert", broken)
+    cfg = config_for(brevo)
+    h.run_target(cfg, h.ac_input(campaigns=False))
+    rejects = [r for r in h.rejects_of(cfg) if r["code"] == "value_not_stored"]
+    assert len(rejects) == 1
+    assert rejects[0]["field"] == "SIZE"
+    assert "Brevo did not store SIZE (type category)" in rejects[0]["reason"]
+    assert rejects[0]["record_written"] is True
+    assert sloppy("1990-05-02", "date") == "1990-05-02"
+
+
+def test_any_tap_maps_to_contacts_by_config(brevo: t.Any, config_for: t.Any, h: t.Any) -> None:
+    cfg = config_for(
+        brevo,
+        stream_mapping={
+            "customers": {
+                "kind": "contacts",
+                "email": "mail",
+                "phone": "mobile",
+                "ext_id_prefix": "db-",
+            },
+        },
+        default_phone_region="FR",
+    )
+    props = {
+        "customer_id": {"type": "integer"},
+        "mail": {"type": "string"},
+        "mobile": {"type": ["string", "null"]},
+        "lifetime_value": {"type": ["number", "null"]},
+        "vip": {"type": ["boolean", "null"]},
+        "signup": {"type": ["string", "null"], "format": "date-time"},
+        "city": {"type": ["string", "null"]},
+    }
+    m = h.Messages()
+    m.items.append(h.schema_msg("customers", props, ["customer_id"]))
+    m.items.append(
+        h.record_msg(
+            "customers",
+            {
+                "customer_id": 7,
+                "mail": "Ann@Example.com",
+                "mobile": "01 23 45 67 89",
+                "lifetime_value": 12.5,
+                "vip": True,
+                "signup": "2024-02-29T10:00:00Z",
+                "city": "Lyon",
+            },
+        )
+    )
+    h.run_target(cfg, m)
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    c = by_ext["db-7"]
+    assert c["email"] == "ann@example.com"
+    assert c["sms"] == "+33123456789"
+    assert c["attributes"]["LIFETIME_VALUE"] == 12.5
+    assert c["attributes"]["VIP"] is True
+    assert c["attributes"]["SIGNUP"] == "2024-02-29"
+    assert c["attributes"]["CITY"] == "Lyon"
+    assert h.client_errors(brevo) == []
