@@ -20,6 +20,13 @@ from target_brevo.serialize import dumps
 
 LOGGER = logging.getLogger("target_brevo.client")
 
+# The request may or may not have reached Brevo (timeouts, resets, truncated answers).
+TRANSPORT_ERRORS = (
+    requests.Timeout,
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 RETRY_STATUSES = {500, 502, 503, 504, 520, 521, 522, 523, 524, 425}
 # Statuses after which a non-idempotent create may have been applied by Brevo.
 UNCERTAIN_STATUSES = {502, 504, 524}
@@ -247,7 +254,7 @@ class BrevoClient:
                 resp = self._session.request(
                     method, url, params=params, data=data, timeout=self.timeout
                 )
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except TRANSPORT_ERRORS as exc:
                 kind = type(exc).__name__
                 if not idempotent:
                     msg = f"Brevo {key}: {kind}; the request may have been applied"
@@ -325,7 +332,7 @@ class BrevoClient:
                     resp.raise_for_status()
                     return resp.text
                 problem = f"status {resp.status_code}"
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except TRANSPORT_ERRORS as exc:
                 problem = type(exc).__name__
             except requests.HTTPError as exc:
                 msg = f"import report {urlsplit(url).path}: {exc.response.status_code}"
