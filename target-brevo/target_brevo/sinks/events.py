@@ -21,6 +21,27 @@ if t.TYPE_CHECKING:
 MAX_PROPERTIES_BYTES = 50_000
 
 
+def event_properties(record: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The record as event properties, in the value types Brevo's schema accepts.
+
+    Top-level values may be strings, integers, objects or arrays of objects: nulls are left
+    out, booleans and non-integral numbers become strings, other arrays JSON text.
+    """
+    out: dict[str, t.Any] = {}
+    for key, value in to_jsonable(dict(record)).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, float):
+            out[key] = int(value) if value.is_integer() else repr(value)
+        elif isinstance(value, list) and not all(isinstance(v, dict) for v in value):
+            out[key] = dumps(value)
+        else:
+            out[key] = value
+    return out
+
+
 def _event_name(raw: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", raw).strip("_")[:255] or "event"
 
@@ -49,7 +70,7 @@ def write_events(syncer: Syncer, staged: Staged) -> None:
                 staged.stream, key, "missing_identifier", "no contact identifier for the event"
             )
             continue
-        props = to_jsonable(record)
+        props = event_properties(record)
         props["_source_stream"] = staged.stream
         if key is not None:
             props["_source_key"] = to_jsonable(key)
