@@ -148,6 +148,8 @@ class ActiveCampaignStream(RESTStream[int]):
     server_filter: str | None = None
     #: Field used when the replication key is null (e.g. a list never updated: udate null).
     replication_fallback: str | None = "cdate"
+    #: Output names that differ from the decamelized AC name (singer-io compatibility).
+    field_aliases: t.ClassVar[dict[str, str]] = {}
     is_sorted = False
     page_size = PAGE_SIZE
     STATE_MSG_FREQUENCY = 500
@@ -194,7 +196,7 @@ class ActiveCampaignStream(RESTStream[int]):
     @cached_property
     def normalize(self) -> RecordNormalizer:
         """AC object -> typed record of this stream's schema."""
-        return RecordNormalizer(self.schema, self.ac_tap.clock, self.name)
+        return RecordNormalizer(self.schema, self.ac_tap.clock, self.name, self.field_aliases)
 
     @classmethod
     def load_schema(cls, name: str) -> dict[str, t.Any]:

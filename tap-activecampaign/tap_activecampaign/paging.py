@@ -84,7 +84,7 @@ def split_id_range(
     """
     if max_id <= 0 or total <= 0:
         return [IdRange(lo=0, hi=max(max_id, 0), pos=0)]
-    min_pages_per_range = 4
+    min_pages_per_range = 2
     by_size = max(1, total // (page_size * min_pages_per_range))
     count = max(1, min(parts, by_size, max_id))
     width = max_id / count

@@ -86,8 +86,15 @@ def to_number(value: object) -> Decimal | None:
 class RecordNormalizer:
     """Converts one AC object into a record of a given stream schema."""
 
-    def __init__(self, schema: t.Mapping[str, t.Any], clock: AccountClock, stream: str) -> None:
+    def __init__(
+        self,
+        schema: t.Mapping[str, t.Any],
+        clock: AccountClock,
+        stream: str,
+        aliases: t.Mapping[str, str] | None = None,
+    ) -> None:
         self._properties: t.Mapping[str, t.Any] = schema.get("properties", {})
+        self._aliases = dict(aliases or {})
         self._clock = clock
         self._stream = stream
         self._unknown_logged: set[str] = set()
@@ -99,6 +106,7 @@ class RecordNormalizer:
             if key == "links":
                 continue
             name = decamelize(key)
+            name = self._aliases.get(name, name)
             prop = self._properties.get(name)
             if prop is None:
                 if name not in self._unknown_logged:

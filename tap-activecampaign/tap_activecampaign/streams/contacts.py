@@ -28,6 +28,8 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 SYNC_KEY = "contacts_sync"
+#: Upper bound of the last id range when the highest id is not known.
+MAX_ID = 2**53
 #: Sideload array -> child stream fed by it.
 SIDELOADS = {
     "contactLists": "contact_lists",
@@ -168,9 +170,9 @@ class ContactsStream(ActiveCampaignStream):
         contacts = [c for c in body.get("contacts") or [] if isinstance(c, dict)]
         if not contacts:
             return _SyncPlan(started_at=started_at, ranges=[]), None
-        ids = sorted(int(c["id"]) for c in contacts)
+        raw_ids = [int(c["id"]) for c in contacts]
+        ids = sorted(raw_ids)
         total = meta_total(body)
-        top = IdRange(lo=ids[0] - 1, hi=ids[-1], pos=ids[0] - 1)
         page = Page(
             range_index=0,
             contacts=sorted(contacts, key=lambda c: int(c["id"])),
@@ -180,7 +182,15 @@ class ContactsStream(ActiveCampaignStream):
         )
         remaining = (total - len(contacts)) if total is not None else None
         if (remaining is not None and remaining <= 0) or len(contacts) < PAGE_SIZE:
+            top = IdRange(lo=ids[0] - 1, hi=ids[-1], pos=ids[0] - 1)
             return _SyncPlan(started_at=started_at, ranges=[top]), page
+        if raw_ids[0] < raw_ids[-1]:
+            # orders[id]=DESC was not honoured: the page holds the lowest ids instead.
+            self.logger.warning("contacts: descending id order not supported, paging one range")
+            first = IdRange(lo=0, hi=ids[-1], pos=0)
+            rest = IdRange(lo=ids[-1], hi=MAX_ID, pos=ids[-1])
+            return _SyncPlan(started_at=started_at, ranges=[first, rest]), page
+        top = IdRange(lo=ids[0] - 1, hi=ids[-1], pos=ids[0] - 1)
         parts = min(self.max_ranges, self.workers * 4)
         below = split_id_range(ids[0] - 1, remaining or PAGE_SIZE * parts, parts)
         return _SyncPlan(started_at=started_at, ranges=[top, *below]), page

@@ -37,4 +37,5 @@ class DealStagesStream(ActiveCampaignStream):
     records_key = "dealStages"
     replication_key = "udate"
     order_by = {"orders[id]": "ASC"}
+    field_aliases = {f"card_region{n}": f"card_region_{n}" for n in range(1, 6)}
     schema = ActiveCampaignStream.load_schema("deal_stages")

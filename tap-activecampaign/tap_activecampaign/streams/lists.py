@@ -17,11 +17,15 @@ class ListsStream(ActiveCampaignStream):
 
 
 class TagsStream(ActiveCampaignStream):
-    """``GET /tags``: full scan, client-side filter on ``udate`` (``cdate`` when null)."""
+    """``GET /tags``: full scan, client-side filter on ``updated_timestamp``.
+
+    AC gives tags no offset-aware update time (only ``cdate``), so the naive
+    ``updated_timestamp`` is read in the account time zone.
+    """
 
     name = "tags"
     path = "/tags"
     records_key = "tags"
-    replication_key = "udate"
+    replication_key = "updated_timestamp"
     order_by = {"orders[id]": "ASC"}
     schema = ActiveCampaignStream.load_schema("tags")

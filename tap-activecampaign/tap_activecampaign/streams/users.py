@@ -12,4 +12,5 @@ class UsersStream(ActiveCampaignStream):
     path = "/users"
     records_key = "users"
     order_by = {"orders[id]": "ASC"}
+    field_aliases = {"local_zoneid": "local_zone_id"}
     schema = ActiveCampaignStream.load_schema("users")
