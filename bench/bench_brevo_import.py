@@ -16,7 +16,6 @@ import time
 from typing import Any
 
 import requests
-
 from sandbox.testing import SandboxProcess
 
 
@@ -71,7 +70,8 @@ def main() -> int:
         s.post(f"{api}/contacts/attributes/normal/SCORE", json={"type": "float"}).raise_for_status()
         s.post(f"{api}/contacts/attributes/normal/SIGNUP", json={"type": "date"}).raise_for_status()
         folder = s.post(f"{api}/contacts/folders", json={"name": "Bench"}).json()["id"]
-        list_id = s.post(f"{api}/contacts/lists", json={"name": "All", "folderId": folder}).json()["id"]
+        created = s.post(f"{api}/contacts/lists", json={"name": "All", "folderId": folder})
+        list_id = created.json()["id"]
         for label, generation in (("create", 1), ("update", 2)):
             wall = run_pass(s, api, args.contacts, args.batch, list_id, generation)
             print(f"{label}: contacts={args.contacts} wall={wall:.2f}s "

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from sandbox.brevo.testkit import BrevoClient
 from sandbox.testing import SandboxProcess
 
@@ -73,9 +72,12 @@ def test_create_returns_201_with_id_and_get_has_brevo_shape(api: BrevoClient) ->
     c = get_contact(api, "JANE.DOE%40example.com")
     assert c["id"] == cid
     assert c["email"] == "jane.doe@example.com"
-    assert c["emailBlacklisted"] is False and c["smsBlacklisted"] is False
-    assert TIME_RE.match(c["createdAt"]) and TIME_RE.match(c["modifiedAt"])
-    assert c["listIds"] == [lid] and c["listUnsubscribed"] == []
+    assert c["emailBlacklisted"] is False
+    assert c["smsBlacklisted"] is False
+    assert TIME_RE.match(c["createdAt"])
+    assert TIME_RE.match(c["modifiedAt"])
+    assert c["listIds"] == [lid]
+    assert c["listUnsubscribed"] == []
     assert c["attributes"] == {"FIRSTNAME": "Jane", "SMS": "+33612345678", "EXT_ID": "ac-1"}
     listed = api.get("/contacts").json()
     assert listed["count"] == 1
@@ -102,7 +104,8 @@ def test_update_enabled_updates_with_204_and_matches_email_then_ext_id_then_sms(
                                  "attributes": {"SMS": "+33612345678"}}).json()["id"]
     r = api.post("/contacts", {"email": "A@example.com", "updateEnabled": True,
                                "attributes": {"FIRSTNAME": "Ann"}})
-    assert r.status_code == 204 and r.content == b""
+    assert r.status_code == 204
+    assert r.content == b""
     # no email: matched by ext_id, and the new email is set
     r = api.post("/contacts", {"ext_id": "ac-1", "updateEnabled": True,
                                "attributes": {"EMAIL": "new@example.com", "LASTNAME": "Lee"}})
@@ -113,11 +116,13 @@ def test_update_enabled_updates_with_204_and_matches_email_then_ext_id_then_sms(
     assert r.status_code == 204
     c = get_contact(api, str(cid))
     assert c["email"] == "new@example.com"
-    assert c["attributes"]["FIRSTNAME"] == "Annie" and c["attributes"]["LASTNAME"] == "Lee"
+    assert c["attributes"]["FIRSTNAME"] == "Annie"
+    assert c["attributes"]["LASTNAME"] == "Lee"
     assert api.get("/contacts").json()["count"] == 1
     # creating with updateEnabled still answers 201 {id}
     r = api.post("/contacts", {"email": "b@example.com", "updateEnabled": True})
-    assert r.status_code == 201 and r.json()["id"] != cid
+    assert r.status_code == 201
+    assert r.json()["id"] != cid
 
 
 def test_update_enabled_clash_on_sms_or_ext_id_is_rejected(api: BrevoClient) -> None:
@@ -132,7 +137,8 @@ def test_update_enabled_clash_on_sms_or_ext_id_is_rejected(api: BrevoClient) -> 
     r = api.post("/contacts", {"email": "b@example.com", "ext_id": "ac-1", "updateEnabled": True})
     assert r.json()["metadata"]["duplicate_identifiers"] == ["ext_id"]
     b = get_contact(api, "b%40example.com")
-    assert "SMS" not in b["attributes"] and b["attributes"]["EXT_ID"] == "ac-2"
+    assert "SMS" not in b["attributes"]
+    assert b["attributes"]["EXT_ID"] == "ac-2"
     assert "FIRSTNAME" not in b["attributes"]
     # without updateEnabled every clashing identifier is named
     r = api.post("/contacts", {"email": "a@example.com", "ext_id": "ac-2"})
@@ -164,7 +170,8 @@ def test_unknown_attributes_are_rejected_on_post_and_put(api: BrevoClient) -> No
     assert api.get("/contacts").json()["count"] == 0
     api.post("/contacts", {"email": "a@example.com"})
     r = api.put("/contacts/a%40example.com", {"attributes": {"firstname": "lower-case name"}})
-    assert r.status_code == 400 and "firstname" in r.json()["message"]
+    assert r.status_code == 400
+    assert "firstname" in r.json()["message"]
 
 
 def test_wrong_typed_values_are_silently_ignored(api: BrevoClient) -> None:
@@ -223,13 +230,15 @@ def test_identifier_types_on_get_put_delete(api: BrevoClient) -> None:
                 params={"identifierType": "phone_id"})
     assert r.status_code == 204
     attrs = get_contact(api, str(cid))["attributes"]
-    assert attrs["FIRSTNAME"] == "Ext" and attrs["LASTNAME"] == "Sms"
+    assert attrs["FIRSTNAME"] == "Ext"
+    assert attrs["LASTNAME"] == "Sms"
     r = api.put("/contacts/999", {"attributes": {"FIRSTNAME": "x"}})
     assert r.status_code == 404
     assert api.delete("/contacts/ac-7", params={"identifierType": "ext_id"}).status_code == 204
     assert api.get(f"/contacts/{cid}").status_code == 404
     r = api.get("/contacts/ac-7", params={"identifierType": "bogus_id"}, invalid=True)
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     assert "identifierType" in r.json()["message"]
 
 
@@ -237,11 +246,13 @@ def test_blocklist_flags_and_email_change_clears_email_blocklist(api: BrevoClien
     api.post("/contacts", {"email": "a@example.com", "emailBlacklisted": True,
                            "smsBlacklisted": True})
     c = get_contact(api, "a%40example.com")
-    assert c["emailBlacklisted"] is True and c["smsBlacklisted"] is True
+    assert c["emailBlacklisted"] is True
+    assert c["smsBlacklisted"] is True
     r = api.put("/contacts/a%40example.com", {"attributes": {"EMAIL": "b@example.com"}})
     assert r.status_code == 204
     c = get_contact(api, "b%40example.com")
-    assert c["emailBlacklisted"] is False and c["smsBlacklisted"] is True
+    assert c["emailBlacklisted"] is False
+    assert c["smsBlacklisted"] is True
     assert api.get("/contacts/a%40example.com").status_code == 404
     r = api.put("/contacts/b%40example.com", {"emailBlacklisted": True})
     assert r.status_code == 204
@@ -262,15 +273,18 @@ def test_list_ids_are_additive_and_unlink_removes(api: BrevoClient) -> None:
     assert r.status_code == 204
     assert get_contact(api, "x%40example.com")["listIds"] == [b, c]
     r = api.put("/contacts/x%40example.com", {"listIds": [999]})
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     assert "999" in r.json()["message"]
 
 
 def test_missing_identifier_and_invalid_email(api: BrevoClient) -> None:
     r = api.post("/contacts", {"attributes": {"FIRSTNAME": "Nobody"}})
-    assert r.status_code == 400 and r.json()["code"] == "missing_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "missing_parameter"
     r = api.post("/contacts", {"email": "not-an-email"}, invalid=True)
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     assert "email" in r.json()["message"]
     assert api.get("/contacts").json()["count"] == 0
 
@@ -283,12 +297,14 @@ def test_get_contacts_paging_sort_modified_since_and_list_filter(api: BrevoClien
         for i in range(5)
     ]
     page = api.get("/contacts", params={"limit": 2, "offset": 0, "sort": "asc"}).json()
-    assert [c["id"] for c in page["contacts"]] == ids[:2] and page["count"] == 5
+    assert [c["id"] for c in page["contacts"]] == ids[:2]
+    assert page["count"] == 5
     page = api.get("/contacts", params={"limit": 2, "offset": 4, "sort": "asc"}).json()
     assert [c["id"] for c in page["contacts"]] == ids[4:]
     assert [c["id"] for c in api.get("/contacts").json()["contacts"]] == ids[::-1]
     filtered = api.get("/contacts", params={"listIds": [lid]}).json()
-    assert filtered["count"] == 2 and {c["id"] for c in filtered["contacts"]} == {ids[1], ids[3]}
+    assert filtered["count"] == 2
+    assert {c["id"] for c in filtered["contacts"]} == {ids[1], ids[3]}
     time.sleep(0.01)
     since = api.get(f"/contacts/{ids[4]}").json()["modifiedAt"]
     time.sleep(0.01)
@@ -298,13 +314,16 @@ def test_get_contacts_paging_sort_modified_since_and_list_filter(api: BrevoClien
     offset_since = since.replace("Z", "+00:00")
     assert api.get("/contacts", params={"modifiedSince": offset_since}).json()["count"] == 1
     r = api.get("/contacts", params={"modifiedSince": "yesterday"})
-    assert r.status_code == 400 and "modifiedSince" in r.json()["message"]
+    assert r.status_code == 400
+    assert "modifiedSince" in r.json()["message"]
     assert api.get("/contacts", params={"limit": 1000}).status_code == 200
     r = api.get("/contacts", params={"limit": 1001}, invalid=True)
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     assert "limit" in r.json()["message"]
     members = api.get(f"/contacts/lists/{lid}/contacts", params={"sort": "asc"}).json()
-    assert [c["id"] for c in members["contacts"]] == [ids[1], ids[3]] and members["count"] == 2
+    assert [c["id"] for c in members["contacts"]] == [ids[1], ids[3]]
+    assert members["count"] == 2
     r = api.get(f"/contacts/lists/{lid}/contacts", params={"limit": 501}, invalid=True)
     assert r.status_code == 400
     assert api.get("/contacts/lists/999/contacts").status_code == 404
@@ -329,8 +348,10 @@ def test_force_merge_keeps_the_latest_modified_contact(api: BrevoClient) -> None
     assert r.status_code == 400  # without forceMerge the clash is an error
     r = api.post("/contacts", {"email": "a@example.com", "ext_id": "ac-2", "forceMerge": True,
                                "getId": True, "attributes": {"FIRSTNAME": "Merged"}})
-    assert r.status_code == 200 and r.json() == {"id": b}
+    assert r.status_code == 200
+    assert r.json() == {"id": b}
     assert api.get(f"/contacts/{a}").status_code == 404
     survivor = get_contact(api, str(b))
-    assert survivor["email"] == "a@example.com" and survivor["listIds"] == [lid]
+    assert survivor["email"] == "a@example.com"
+    assert survivor["listIds"] == [lid]
     assert survivor["attributes"]["FIRSTNAME"] == "Merged"

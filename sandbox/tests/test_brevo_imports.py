@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import requests
-
 from sandbox.brevo.testkit import BrevoClient
 from sandbox.testing import SandboxProcess
 
@@ -121,7 +120,8 @@ def test_import_rows_rules_and_reports(api: BrevoClient, sandbox: SandboxProcess
     assert urls["duplicate_contact_id"] is None
     for kind in ("invalid_emails", "invalid_sms", "duplicate_email_id", "duplicate_ext_id",
                  "duplicate_phone_id"):
-        assert urls[kind].startswith(sandbox.control.origin + "/") and "/v3/" not in urls[kind]
+        assert urls[kind].startswith(sandbox.control.origin + "/")
+        assert "/v3/" not in urls[kind]
     invalid = report(urls["invalid_emails"])
     assert [r[0] for r in invalid] == ["1", "6"]
     assert invalid[0][1] == "not-an-email"
@@ -140,7 +140,8 @@ def test_import_rows_rules_and_reports(api: BrevoClient, sandbox: SandboxProcess
     assert got["ok@example.com"]["ext_id"] == "ac-1"
     assert got["badsms@example.com"]["sms"] is None
     assert got["badsms@example.com"]["attributes"] == {"FIRSTNAME": "Kept"}
-    assert got[None]["ext_id"] == "ac-only" and got[None]["attributes"] == {}
+    assert got[None]["ext_id"] == "ac-only"
+    assert got[None]["attributes"] == {}
     assert got["ok@example.com"]["listIds"] == [lid]
     assert got["owner@example.com"]["listIds"] == []
     # report URLs are outside the API: not logged, not rate limited, no key needed
@@ -195,9 +196,11 @@ def test_import_options(api: BrevoClient, sandbox: SandboxProcess) -> None:
     assert p["status"] == "completed"
     lists = api.get("/contacts/lists").json()["lists"]
     new = next(x for x in lists if x["name"] == "Imported")
-    assert new["uniqueSubscribers"] == 2 and new["totalBlacklisted"] == 2
+    assert new["uniqueSubscribers"] == 2
+    assert new["totalBlacklisted"] == 2
     got = contacts_by_email(sandbox)
-    assert got["c@example.com"]["emailBlacklisted"] and got["c@example.com"]["smsBlacklisted"]
+    assert got["c@example.com"]["emailBlacklisted"]
+    assert got["c@example.com"]["smsBlacklisted"]
     assert got["a@example.com"]["emailBlacklisted"] is False
 
 
@@ -223,23 +226,30 @@ def test_import_request_checks(api: BrevoClient) -> None:
     lid = setup_list(api)
     rows = [{"email": "a@example.com"}]
     r = api.post("/contacts/import", {"jsonBody": rows})
-    assert r.status_code == 400 and r.json()["code"] == "missing_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "missing_parameter"
     assert "listIds" in r.json()["message"]
     r = api.post("/contacts/import", {"jsonBody": rows, "listIds": [999]})
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     r = api.post("/contacts/import", {"jsonBody": rows, "fileBody": "EMAIL\na@b.co",
                                       "listIds": [lid]})
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     r = api.post("/contacts/import", {"listIds": [lid]})
-    assert r.status_code == 400 and r.json()["code"] == "missing_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "missing_parameter"
     big = "EMAIL\n" + "x" * (10 * 1024 * 1024)
     r = api.post("/contacts/import", {"fileBody": big, "listIds": [lid]})
-    assert r.status_code == 400 and "10 MB" in r.json()["message"]
+    assert r.status_code == 400
+    assert "10 MB" in r.json()["message"]
     r = api.post("/contacts/import", {"jsonBody": [{"email": 5}], "listIds": [lid]}, invalid=True)
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     assert "jsonBody[0].email" in r.json()["message"]
     r = api.post("/contacts/import", {"jsonBody": rows, "listIds": "1"}, invalid=True)
-    assert r.status_code == 400 and r.json()["message"] == "listIds should be an array"
+    assert r.status_code == 400
+    assert r.json()["message"] == "listIds should be an array"
     r = api.post("/contacts/import", {"jsonBody": rows, "listIds": [lid],
                                       "consentGroupIds": [1]})
     assert r.status_code == 403
@@ -251,7 +261,9 @@ def test_failed_imports_apply_nothing(api: BrevoClient, sandbox: SandboxProcess)
     requests.post(sandbox.control.origin + "/__sandbox/imports", json={"fail_next": 1},
                   timeout=10).raise_for_status()
     p = run_import(api, {"jsonBody": [{"email": "a@example.com"}], "listIds": [lid]})
-    assert p["status"] == "failed" and "info" not in p and p["error"]
+    assert p["status"] == "failed"
+    assert "info" not in p
+    assert p["error"]
     p = run_import(api, {"fileUrl": "https://example.com/contacts.csv", "listIds": [lid]})
     assert p["status"] == "failed"
     assert sandbox.control.dump()["contacts"] == []
@@ -264,11 +276,13 @@ def test_processes_listing(api: BrevoClient) -> None:
     pids = [run_import(api, {"jsonBody": [{"email": f"c{i}@example.com"}],
                              "listIds": [lid]})["id"] for i in range(3)]
     listed = api.get("/processes").json()
-    assert listed["count"] == 3 and [p["id"] for p in listed["processes"]] == pids[::-1]
+    assert listed["count"] == 3
+    assert [p["id"] for p in listed["processes"]] == pids[::-1]
     assert all(p["status"] == "completed" for p in listed["processes"])
     assert api.get("/processes", params={"limit": 50}).status_code == 200
     r = api.get("/processes", params={"limit": 51}, invalid=True)
-    assert r.status_code == 400 and "limit" in r.json()["message"]
+    assert r.status_code == 400
+    assert "limit" in r.json()["message"]
     assert api.get("/processes/999").status_code == 404
 
 
@@ -279,7 +293,8 @@ def test_contacts_batch_is_retired_and_logged(api: BrevoClient, sandbox: Sandbox
     assert r.status_code == 410
     body = r.json()
     assert set(body) == {"code", "message"}
-    assert "2026-10-30" in body["message"] and "/contacts/import" in body["message"]
+    assert "2026-10-30" in body["message"]
+    assert "/contacts/import" in body["message"]
     assert contacts_by_email(sandbox)["a@example.com"]["attributes"] == {}
     log = sandbox.control.requests()
     assert log["by_path"]["POST /v3/contacts/batch"] == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from sandbox.brevo.testkit import BrevoClient
 from sandbox.testing import SandboxProcess
 
@@ -70,7 +69,8 @@ def test_create_attributes_by_category_and_type_rules(api: BrevoClient) -> None:
     assert attrs["GENDER"]["enumeration"] == [{"value": 1, "label": "M"},
                                               {"value": 2, "label": "F"}]
     assert attrs["TAGS"]["multiCategoryOptions"] == ["a", "b"]
-    assert attrs["TOTAL"]["calculatedValue"] == "SUM[ORDER_PRICE]" and "type" not in attrs["TOTAL"]
+    assert attrs["TOTAL"]["calculatedValue"] == "SUM[ORDER_PRICE]"
+    assert "type" not in attrs["TOTAL"]
     bad = [
         ("normal", "X1", {"type": "id"}, "invalid_parameter"),
         ("transactional", "X2", {"type": "multiple-choice", "multiCategoryOptions": ["a"]},
@@ -97,14 +97,17 @@ def test_create_attributes_by_category_and_type_rules(api: BrevoClient) -> None:
 
 def test_attribute_spec_violations(api: BrevoClient) -> None:
     r = api.post("/contacts/attributes/bogus/NAME", {"type": "text"}, invalid=True)
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     assert "attributeCategory" in r.json()["message"]
     r = api.post("/contacts/attributes/normal/NAME", {"type": "string"}, invalid=True)
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     assert r.json()["message"].startswith("type")
     r = api.post("/contacts/attributes/category/CAT", {"enumeration": [{"value": 1}]},
                  invalid=True)
-    assert r.status_code == 400 and r.json()["code"] == "missing_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "missing_parameter"
     assert "label" in r.json()["message"]
 
 
@@ -159,7 +162,8 @@ def test_list_and_folder_paging_limits(api: BrevoClient) -> None:
     f = folder(api)
     ids = [new_list(api, f"L{i}", f) for i in range(55)]
     page = api.get("/contacts/lists").json()
-    assert page["count"] == 55 and len(page["lists"]) == 10  # default limit 10
+    assert page["count"] == 55
+    assert len(page["lists"]) == 10
     assert [x["id"] for x in page["lists"]] == ids[::-1][:10]  # default sort desc
     page = api.get("/contacts/lists", params={"limit": 50, "offset": 50, "sort": "asc"}).json()
     assert [x["id"] for x in page["lists"]] == ids[50:]
@@ -167,13 +171,16 @@ def test_list_and_folder_paging_limits(api: BrevoClient) -> None:
                                      "uniqueSubscribers", "folderId"}
     for path in ("/contacts/lists", "/contacts/folders", f"/contacts/folders/{f}/lists"):
         r = api.get(path, params={"limit": 51}, invalid=True)
-        assert r.status_code == 400 and r.json()["code"] == "invalid_parameter", path
+        assert r.status_code == 400, path
+        assert r.json()["code"] == "invalid_parameter", path
         assert "limit" in r.json()["message"]
     in_folder = api.get(f"/contacts/folders/{f}/lists", params={"limit": 50}).json()
-    assert in_folder["count"] == 55 and len(in_folder["lists"]) == 50
+    assert in_folder["count"] == 55
+    assert len(in_folder["lists"]) == 50
     assert api.get("/contacts/folders/999/lists").status_code == 404
     folders = api.get("/contacts/folders", params={"limit": 50}).json()
-    assert folders["count"] == 1 and folders["folders"][0]["id"] == f
+    assert folders["count"] == 1
+    assert folders["folders"][0]["id"] == f
 
 
 def test_update_list_name_or_folder_and_delete(api: BrevoClient) -> None:
@@ -182,18 +189,24 @@ def test_update_list_name_or_folder_and_delete(api: BrevoClient) -> None:
     assert api.put(f"/contacts/lists/{lid}", {"name": "New"}).status_code == 204
     assert api.put(f"/contacts/lists/{lid}", {"folderId": f2}).status_code == 204
     info = api.get(f"/contacts/lists/{lid}").json()
-    assert info["name"] == "New" and info["folderId"] == f2 and "createdAt" in info
+    assert info["name"] == "New"
+    assert info["folderId"] == f2
+    assert "createdAt" in info
     r = api.put(f"/contacts/lists/{lid}", {"name": "X", "folderId": f1})
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     r = api.put(f"/contacts/lists/{lid}", {})
-    assert r.status_code == 400 and r.json()["code"] == "missing_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "missing_parameter"
     assert api.put(f"/contacts/lists/{lid}", {"folderId": 999}).status_code == 400
     assert api.put("/contacts/lists/999", {"name": "x"}).status_code == 404
     r = api.post("/contacts/lists", {"name": "x"}, invalid=True)
-    assert r.status_code == 400 and r.json() == {"code": "missing_parameter",
+    assert r.status_code == 400
+    assert r.json() == {"code": "missing_parameter",
                                                  "message": "folderId is missing"}
     r = api.post("/contacts/lists", {"name": "x", "folderId": "1"}, invalid=True)
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     assert "folderId" in r.json()["message"]
     assert api.put(f"/contacts/folders/{f2}", {"name": "Renamed"}).status_code == 204
     assert api.get(f"/contacts/folders/{f2}").json()["name"] == "Renamed"
@@ -234,13 +247,15 @@ def test_membership_add_and_remove(api: BrevoClient) -> None:
     assert api.get(f"/contacts/lists/{lid}").json()["uniqueSubscribers"] == 4
     # nothing to do at all: Brevo's 400
     r = api.post(f"/contacts/lists/{lid}/contacts/add", {"ids": [ids[0]]})
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
     r = api.post(f"/contacts/lists/{lid}/contacts/remove", {"extIds": ["ac-0", "ac-9"]})
     assert r.status_code == 201
     assert r.json()["contacts"] == {"success": ["ac-0"], "failure": ["ac-9"]}
     assert api.get(f"/contacts/{ids[0]}").json()["listIds"] == []
     r = api.post(f"/contacts/lists/{lid}/contacts/remove", {"all": True})
-    assert r.status_code == 201 and r.json()["contacts"]["total"] == 3
+    assert r.status_code == 201
+    assert r.json()["contacts"]["total"] == 3
     assert api.get(f"/contacts/lists/{lid}").json()["uniqueSubscribers"] == 0
     r = api.post(f"/contacts/lists/{lid}/contacts/add", {"emails": ["a@x.co"], "ids": [1]})
     assert r.status_code == 400
@@ -252,8 +267,10 @@ def test_membership_is_capped_at_150(api: BrevoClient) -> None:
     lid = new_list(api, "L", folder(api))
     emails = [f"c{i}@example.com" for i in range(151)]
     r = api.post(f"/contacts/lists/{lid}/contacts/add", {"emails": emails}, invalid=True)
-    assert r.status_code == 400 and r.json()["code"] == "invalid_parameter"
-    assert "emails" in r.json()["message"] and "150" in r.json()["message"]
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid_parameter"
+    assert "emails" in r.json()["message"]
+    assert "150" in r.json()["message"]
     r = api.post(f"/contacts/lists/{lid}/contacts/remove", {"ids": []}, invalid=True)
     assert r.status_code == 400
     r = api.post(f"/contacts/lists/{lid}/contacts/add", {"emails": emails[:150]})

@@ -9,7 +9,8 @@ limits off).
 Every API response carries ``x-sib-ratelimit-limit``, ``x-sib-ratelimit-remaining`` and
 ``x-sib-ratelimit-reset`` for the bucket's tightest window (the one with the fewest requests
 left): its limit, what is left in it, and the whole seconds until it frees a slot (0 when it has
-never been used). No ``Retry-After`` (Brevo documents none).
+never been used). No ``Retry-After`` (Brevo documents none). With the limits off the headers
+still come, with the nominal limit, ``remaining`` equal to it and ``reset`` 0.
 
 ``POST /__sandbox/ratelimit`` bodies: ``{"scale": 0.5}``, ``{"enabled": false}``,
 ``{"buckets": {"contacts": {"per_second": 10, "per_hour": 36000}}}`` (a limit of 0 or null
@@ -86,9 +87,17 @@ class BrevoRateLimit:
             H_RESET: str(math.ceil(reset)),
         }
 
+    def _idle_headers(self, bucket: str) -> dict[str, str]:
+        """Headers while limits are off: the nominal limit, never consumed."""
+        limits = [v for v in self.base.get(bucket, {}).values() if v]
+        if not limits:
+            return {}
+        limit = str(min(limits))
+        return {H_LIMIT: limit, H_REMAINING: limit, H_RESET: "0"}
+
     def check(self, bucket: str, now: float) -> RateDecision:
         if not self.enabled:
-            return RateDecision(True)
+            return RateDecision(True, self._idle_headers(bucket))
         windows = self._windows.get(bucket, [])
         if any(w.remaining(now) <= 0 for w in windows):
             headers = self._headers(windows, now)
@@ -100,7 +109,7 @@ class BrevoRateLimit:
 
     def peek_headers(self, bucket: str, now: float) -> dict[str, str]:
         if not self.enabled:
-            return {}
+            return self._idle_headers(bucket)
         return self._headers(self._windows.get(bucket, []), now)
 
     def configure(self, body: dict[str, Any]) -> dict[str, Any]:
