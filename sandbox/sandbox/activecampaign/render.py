@@ -57,22 +57,66 @@ def opt(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
+class LocalClock:
+    """Fast account-local formatting of epoch seconds.
+
+    Every real UTC offset and DST transition falls on a 15-minute boundary, so within one
+    15-minute UTC block the offset is constant and the local block starts at minute 0, 15, 30
+    or 45. The block's date/hour prefix is computed once (zoneinfo) and cached; the minutes and
+    seconds are added by arithmetic.
+    """
+
+    BLOCK = 900
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._blocks: dict[int, tuple[str, str, int, str]] = {}
+
+    def _block(self, k: int) -> tuple[str, str, int, str]:
+        b = self._blocks.get(k)
+        if b is None:
+            if len(self._blocks) > 500_000:
+                self._blocks.clear()
+            dt = datetime.fromtimestamp(k * self.BLOCK, self.tz)
+            iso = dt.isoformat()  # YYYY-MM-DDTHH:MM:SS+HH:MM
+            b = (iso[:14], iso[:10] + " " + iso[11:14], dt.minute, iso[19:])
+            self._blocks[k] = b
+        return b
+
+    def iso(self, ts: int) -> str:
+        k, d = divmod(ts, self.BLOCK)
+        iso_prefix, _, minute, suffix = self._block(k)
+        return f"{iso_prefix}{minute + d // 60:02d}:{d % 60:02d}{suffix}"
+
+    def naive(self, ts: int) -> str:
+        k, d = divmod(ts, self.BLOCK)
+        _, naive_prefix, minute, _ = self._block(k)
+        return f"{naive_prefix}{minute + d // 60:02d}:{d % 60:02d}"
+
+
+_CLOCKS: dict[str, LocalClock] = {}
+
+
+def local_clock(tz: ZoneInfo) -> LocalClock:
+    clock = _CLOCKS.get(tz.key)
+    if clock is None:
+        clock = _CLOCKS[tz.key] = LocalClock(tz)
+    return clock
+
+
 class Renderer:
     """Renders records for one request (`api` = absolute API base used in `links`)."""
 
     def __init__(self, tz: ZoneInfo, api: str) -> None:
         self.tz = tz
         self.api = api
+        clock = local_clock(tz)
+        self.iso = clock.iso
+        self.naive = clock.naive
 
     # ----- time ---------------------------------------------------------------------------
-    def iso(self, ts: int) -> str:
-        return datetime.fromtimestamp(ts, self.tz).isoformat()
-
     def iso_or_none(self, ts: int | None) -> str | None:
-        return None if ts is None else datetime.fromtimestamp(ts, self.tz).isoformat()
-
-    def naive(self, ts: int) -> str:
-        return datetime.fromtimestamp(ts, self.tz).isoformat(" ")[:19]
+        return None if ts is None else self.iso(ts)
 
     def naive_or_zero(self, ts: int | None) -> str:
         return ZERO_DATETIME if ts is None else self.naive(ts)

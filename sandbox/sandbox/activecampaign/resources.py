@@ -537,16 +537,22 @@ def make_contacts_handler(st: ACState) -> Callable[[web.Request], Any]:
             return _invalid_filter(exc)
         id_greater = parse_int(q.get("id_greater"), 0) if "id_greater" in q else None
         id_less = parse_int(q.get("id_less"), 0) if "id_less" in q else None
+        lo, hi = 0, len(rows)
         if id_greater is not None or id_less is not None:
             if is_id_order(list(order_key), CONTACT_ORDERS):
-                lo = bisect.bisect_right(ids, id_greater) if id_greater is not None else 0
-                hi = bisect.bisect_left(ids, id_less) if id_less is not None else len(ids)
-                rows = rows[lo:hi]
+                # keyset: bisect, never copy the (possibly 200k-long) matching list
+                if id_greater is not None:
+                    lo = bisect.bisect_right(ids, id_greater)
+                if id_less is not None:
+                    hi = max(lo, bisect.bisect_left(ids, id_less))
             else:
                 rows = [c for c in rows
                         if (id_greater is None or c.id > id_greater)
                         and (id_less is None or c.id < id_less)]
-        page = rows[offset : offset + limit]
+                hi = len(rows)
+        total = hi - lo
+        start = lo + offset
+        page = rows[start : min(hi, start + limit)]
         r = Renderer(st.tz, api_base(request))
         first, hops = _parse_include(q.get("include", ""))
         extra: dict[str, Any] = {}
@@ -563,7 +569,7 @@ def make_contacts_handler(st: ACState) -> Callable[[web.Request], Any]:
         body: dict[str, Any] = {"scoreValues": [], "contacts": rendered}
         body.update(extra)
         body["meta"] = {
-            "total": str(len(rows)),
+            "total": str(total),
             "page_input": {
                 "segmentid": None, "formid": 0, "listid": parse_int(q.get("listid"), 0),
                 "tagid": parse_int(q.get("tagid"), 0), "limit": limit, "offset": offset,
