@@ -292,3 +292,63 @@ def h() -> t.Any:
     import sys
 
     return sys.modules[__name__]
+
+
+class Proc(t.NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def states(self) -> list[dict[str, t.Any]]:
+        out = []
+        for line in self.stdout.splitlines():
+            with contextlib.suppress(ValueError):
+                out.append(json.loads(line))
+        return out
+
+
+def run_cli(
+    config: dict[str, t.Any], messages: Messages | str, tmp: Path, timeout: float = 120
+) -> Proc:
+    """Run `target-brevo --config` as a subprocess (real exit codes and output)."""
+    import subprocess
+    import sys
+
+    cfg_path = tmp / "target-config.json"
+    cfg_path.write_text(json.dumps(config))
+    text = messages.text() if isinstance(messages, Messages) else messages
+    exe = Path(sys.executable).parent / "target-brevo"
+    done = subprocess.run(
+        [str(exe), "--config", str(cfg_path)],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Proc(done.returncode, done.stdout, done.stderr)
+
+
+def normalized(dump: dict[str, t.Any]) -> dict[str, t.Any]:
+    """What the data is, without ids, timestamps and processes (for crash/rerun comparisons)."""
+    list_names = {x["id"]: x["name"] for x in dump["lists"]}
+    contacts = {}
+    for ext, c in contacts_by_ext(dump).items():
+        contacts[ext] = {
+            "email": c["email"],
+            "sms": c.get("sms"),
+            "attributes": c["attributes"],
+            "lists": sorted(list_names[i] for i in c["listIds"]),
+            "emailBlacklisted": c["emailBlacklisted"],
+        }
+    return {
+        "contacts": contacts,
+        "emailless": len([c for c in dump["contacts"] if not c.get("email")]),
+        "lists": sorted(list_names.values()),
+        "folders": sorted(f["name"] for f in dump["folders"]),
+        "attributes": sorted((a["name"], a["type"]) for a in dump["attributes"]),
+        "campaigns": sorted(
+            (c["name"], c["data"].get("subject"), c["status"]) for c in dump["campaigns"]
+        ),
+    }
