@@ -283,3 +283,34 @@ def test_control_dump_reset_and_request_log(api: BrevoClient, sandbox: SandboxPr
                                        "processes"))
     assert [a["name"] for a in dump["attributes"]] == ["FIRSTNAME", "LASTNAME", "SMS", "EXT_ID"]
     assert api.post("/contacts/folders", {"name": "G"}).json()["id"] == 1
+
+
+def test_latency_applies_to_api_requests_only(api: BrevoClient, sandbox: SandboxProcess) -> None:
+    sandbox.control.set_latency(fixed_ms=300)
+    try:
+        t0 = time.perf_counter()
+        assert api.get("/contacts/attributes").status_code == 200
+        slow = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        sandbox.control.health()
+        fast = time.perf_counter() - t0
+    finally:
+        sandbox.control.set_latency(fixed_ms=0)
+    assert slow >= 0.3
+    assert fast < 0.3
+
+
+def test_plugin_fixture_runs_the_default_import_delay(brevo_sandbox: SandboxProcess) -> None:
+    api = BrevoClient(brevo_sandbox)
+    f = api.post("/contacts/folders", {"name": "F"}).json()["id"]
+    lid = api.post("/contacts/lists", {"name": "L", "folderId": f}).json()["id"]
+    t0 = time.monotonic()
+    pid = api.post("/contacts/import", {"jsonBody": [{"email": "a@example.com"}],
+                                        "listIds": [lid]}).json()["processId"]
+    assert api.get(f"/processes/{pid}").json()["status"] == "queued"
+    while api.get(f"/processes/{pid}").json()["status"] != "completed":
+        assert time.monotonic() - t0 < 5
+        time.sleep(0.05)
+    assert time.monotonic() - t0 >= 0.9  # --import-delay defaults to 1 s
+    assert api.get("/contacts/a%40example.com").status_code == 200
+    api.close()
