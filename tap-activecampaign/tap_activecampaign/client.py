@@ -35,6 +35,8 @@ MAX_AUTH_RETRIES = 2
 #: Total tries for 429, 5xx, timeouts, resets, empty and truncated bodies.
 MAX_TRIES = 8
 RETRY_BASE_SECONDS = 1.0
+#: Transient 4xx statuses (request timeout, too early) retried like 5xx.
+RETRIABLE_4XX = frozenset({408, 425})
 RETRY_MAX_SECONDS = 30.0
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
@@ -304,7 +306,7 @@ class ActiveCampaignStream(RESTStream[int]):
         """Classify every outcome in one place.
 
         - 429: retried after exactly ``Retry-After`` (the whole process pauses for it);
-        - 5xx: retried with exponential backoff;
+        - 5xx, 408, 425: retried with exponential backoff;
         - 401/403: retried at most twice (AC has intermittent 403s), then "check api_token";
         - other 4xx (402, 404, 422, ...): fatal, naming stream, path and AC's reason;
         - 200 with an empty, truncated or non-JSON body: retried.
@@ -314,7 +316,7 @@ class ActiveCampaignStream(RESTStream[int]):
             wait = parse_retry_after(response.headers.get("Retry-After"))
             self.ac_tap.pacer.defer(wait if wait is not None else RETRY_BASE_SECONDS)
             raise RetriableAPIError(self.response_error_message(response), response)
-        if status >= 500:
+        if status >= 500 or status in RETRIABLE_4XX:
             raise RetriableAPIError(self.response_error_message(response), response)
         if status in {401, 403}:
             request = response.request
