@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import itertools
+import itertools
+import math
 import typing as t
 from dataclasses import dataclass
 
@@ -76,19 +78,22 @@ class IdRange:
 def split_id_range(
     max_id: int, total: int, parts: int, page_size: int = PAGE_SIZE
 ) -> list[IdRange]:
-    """Cut ``(0, max_id]`` into at most ``parts`` ranges worth at least a few pages each.
+    """Cut ``(0, max_id]`` (holding about ``total`` contacts) into at most ``parts`` ranges.
 
-    Ids are assumed roughly uniform (AC assigns them sequentially; deletes leave holes), so
-    equal widths give roughly equal work. Small syncs get a single range: splitting below a
-    few pages per range would only add partial pages, i.e. requests.
+    Each range is sized to hold a whole number of pages at the average id density (AC assigns
+    ids sequentially, deletes leave holes), so that ranges end on full pages and the split
+    costs few partial pages, i.e. few extra requests. Small syncs get a single range: ranges
+    under two pages would only add partial pages.
     """
     if max_id <= 0 or total <= 0:
         return [IdRange(lo=0, hi=max(max_id, 0), pos=0)]
     min_pages_per_range = 2
-    by_size = max(1, total // (page_size * min_pages_per_range))
-    count = max(1, min(parts, by_size, max_id))
-    width = max_id / count
-    bounds = [0] + [round(width * i) for i in range(1, count)] + [max_id]
+    pages = math.ceil(total / page_size)
+    count = max(1, min(parts, pages // min_pages_per_range, max_id))
+    pages_per_range = math.ceil(pages / count)
+    ids_per_contact = max_id / total
+    width = max(1, round(pages_per_range * page_size * ids_per_contact))
+    bounds = [min(max_id, width * i) for i in range(count)] + [max_id]
     ranges = []
     for lo, hi in itertools.pairwise(bounds):
         if hi > lo:

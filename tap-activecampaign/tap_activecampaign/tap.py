@@ -242,7 +242,7 @@ class TapActiveCampaign(Tap):
         for stream in streams:
             if isinstance(stream, ContactsStream):
                 stream.workers = max(1, concurrency)
-                stream.max_ranges = max(4, concurrency * 4)
+                stream.max_ranges = max(2, concurrency * 2)
         return streams
 
     @property

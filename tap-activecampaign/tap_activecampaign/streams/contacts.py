@@ -191,7 +191,7 @@ class ContactsStream(ActiveCampaignStream):
             rest = IdRange(lo=ids[-1], hi=MAX_ID, pos=ids[-1])
             return _SyncPlan(started_at=started_at, ranges=[first, rest]), page
         top = IdRange(lo=ids[0] - 1, hi=ids[-1], pos=ids[0] - 1)
-        parts = min(self.max_ranges, self.workers * 4)
+        parts = min(self.max_ranges, self.workers * 2)
         below = split_id_range(ids[0] - 1, remaining or PAGE_SIZE * parts, parts)
         return _SyncPlan(started_at=started_at, ranges=[top, *below]), page
 
