@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import itertools
-import itertools
 import math
 import typing as t
 from dataclasses import dataclass
