@@ -15,6 +15,7 @@ if t.TYPE_CHECKING:
 # batch; their children (values, memberships) are allowed many more rows so that they
 # usually land in the same flush as their contacts and ride in the same imports.
 CHILD_SIZE_FACTOR = 20
+DEFAULT_BATCH_ROWS = 25_000
 
 
 class StagingSink(BatchSink):
@@ -44,7 +45,7 @@ class StagingSink(BatchSink):
     def max_size(self) -> int:
         if self.kind == "ignore":
             return 10**12
-        base = int(self.config.get("batch_size_rows") or 20000)
+        base = int(self.config.get("batch_size_rows") or DEFAULT_BATCH_ROWS)
         return base if self.kind == "contacts" else base * CHILD_SIZE_FACTOR
 
     def process_record(self, record: dict, context: dict) -> None:

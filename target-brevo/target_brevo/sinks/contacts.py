@@ -332,16 +332,60 @@ class ContactWriter:
                         self.blocklist_only.add(ext_id)
 
     # -- writing -------------------------------------------------------------------------
-    def _partition(self) -> list[tuple[frozenset[int], bool, list[Row]]]:
-        groups: dict[tuple[frozenset[int], bool], list[Row]] = {}
+    def _partition(
+        self,
+    ) -> tuple[list[tuple[frozenset[int], bool, list[Row]]], list[tuple[int, list[Row]]]]:
+        """Plan the imports: (contact imports, membership-only imports run after them).
+
+        Two plans, the one with fewer imports wins: (A) one import per set of lists the
+        rows join, carrying attributes and memberships together; (B) one import of all rows
+        (per blocklist flag) then one EXT_ID-only import per big list. Groups too small for
+        an import of their own join their lists with 150-per-call adds instead.
+        """
         min_rows = int(self.cfg.get("membership_import_min_rows", 300))
+        groups: dict[tuple[frozenset[int], bool], list[Row]] = {}
         for row in self.rows.values():
             groups.setdefault((frozenset(row.lists), row.blocklist), []).append(row)
+        flags = {bl for (_lists, bl) in groups}
+        big = [k for k, rows in groups.items() if k[0] and len(rows) >= min_rows]
+        plan_a = len(big) + len(flags)
+        members: dict[int, list[Row]] = {}
+        for row in self.rows.values():
+            for list_id in row.lists:
+                members.setdefault(list_id, []).append(row)
+        big_lists = [lid for lid, rows in members.items() if len(rows) >= min_rows]
+        plan_b = len(flags) + len(big_lists)
+        if plan_b < plan_a:
+            base: dict[tuple[frozenset[int], bool], list[Row]] = {}
+            for row in self.rows.values():
+                base.setdefault((frozenset(), row.blocklist), []).append(row)
+            later: list[tuple[int, list[Row]]] = []
+            for list_id, rows in sorted(members.items()):
+                if list_id in big_lists:
+                    later.append(
+                        (
+                            list_id,
+                            [
+                                Row(
+                                    ext_id=r.ext_id,
+                                    email=None if r.ext_id else r.email,
+                                    stream=r.stream,
+                                    key=r.key,
+                                )
+                                for r in rows
+                            ],
+                        )
+                    )
+                else:
+                    for row in rows:
+                        if row.ext_id:
+                            self.adds.setdefault(list_id, set()).add(row.ext_id)
+            for row in self.rows.values():
+                row.lists = set()
+            return [(lists, bl, rows) for (lists, bl), rows in base.items()], later
         out: dict[tuple[frozenset[int], bool], list[Row]] = {}
         for (lists, blocklist), rows in groups.items():
-            calls = sum(math.ceil(len(rows) / 150) for _ in lists)
-            if lists and len(rows) < min_rows and calls <= 3:
-                # cheaper as 150-per-call adds than as an import of its own
+            if lists and len(rows) < min_rows:
                 for row in rows:
                     for list_id in lists:
                         if row.ext_id:
@@ -349,7 +393,7 @@ class ContactWriter:
                 out.setdefault((frozenset(), blocklist), []).extend(rows)
             else:
                 out.setdefault((lists, blocklist), []).extend(rows)
-        return [(lists, bl, rows) for (lists, bl), rows in out.items() if rows]
+        return [(lists, bl, rows) for (lists, bl), rows in out.items() if rows], []
 
     def _chunks(self, rows: list[Row]) -> list[list[Row]]:
         limit = int(self.cfg.get("import_max_bytes", 7_500_000))
@@ -386,18 +430,25 @@ class ContactWriter:
         self.s.count("import_rows", len(imp.rows))
 
     def _wait(self, imports: list[Import]) -> None:
-        """Poll `/processes/{id}` sparingly (that bucket allows 100 requests an hour)."""
-        rows = sum(len(i.rows) for i in imports)
+        """Poll `/processes/{id}` sparingly (that bucket allows 100 requests an hour).
+
+        Imports are polled in the order they were submitted: the first after an estimate
+        proportional to its rows, then with a doubling wait; once one has completed the next
+        is polled at once (imports run one after another, so it is usually done too).
+        """
         initial = float(self.cfg.get("poll_initial_seconds", 1.0))
         per_1000 = float(self.cfg.get("poll_seconds_per_1000_rows", 0.5))
         max_wait = float(self.cfg.get("poll_max_seconds", 30.0))
         timeout = float(self.cfg.get("import_timeout_seconds", 3600.0))
-        delay = initial + per_1000 * rows / 1000.0
         started = time.monotonic()
-        pending = [i for i in imports if i.status not in ("completed", "failed")]
-        while pending:
-            self.client.sleep(delay)
-            for imp in pending:
+        first = True
+        for imp in imports:
+            estimate = initial + per_1000 * len(imp.rows) / 1000.0
+            delay = estimate
+            if first:
+                self.client.sleep(max(0.0, imp.submitted_at + estimate - time.monotonic()))
+                first = False
+            while True:
                 body = self.client.get(f"/processes/{imp.process_id}") or {}
                 self.s.count("polls")
                 imp.status = str(body.get("status", "queued"))
@@ -405,11 +456,13 @@ class ContactWriter:
                 if imp.status in ("failed", "cancelled"):
                     msg = f"import process {imp.process_id} ended {imp.status}"
                     raise BrevoSystemic(msg)
-            pending = [i for i in pending if i.status != "completed"]
-            if time.monotonic() - started > timeout:
-                msg = f"{len(pending)} import(s) not completed after {timeout:.0f}s"
-                raise BrevoSystemic(msg)
-            delay = min(max_wait, max(delay, initial) * 2)
+                if imp.status == "completed":
+                    break
+                if time.monotonic() - started > timeout:
+                    msg = f"import {imp.process_id} not completed after {timeout:.0f}s"
+                    raise BrevoSystemic(msg)
+                self.client.sleep(delay)
+                delay = min(max_wait, delay * 2)
 
     def _report(self, imp: Import) -> dict[str, list[tuple[Row, str]]]:
         """Read the completed import's report CSVs: kind → [(row, reason)]."""
@@ -549,7 +602,8 @@ class ContactWriter:
         self.blocklist_only.clear()
         self._apply_existing(self._preread(master), master)
         imports: list[Import] = []
-        for lists, blocklist, rows in self._partition():
+        planned, membership_imports = self._partition()
+        for lists, blocklist, rows in planned:
             for chunk in self._chunks(rows):
                 imports.append(Import(rows=chunk, list_ids=sorted(lists), blocklist=blocklist))
         since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
@@ -557,6 +611,19 @@ class ContactWriter:
             self._submit(imp, master)
         if imports:
             self._wait(imports)
+        if membership_imports:  # after the contacts exist: EXT_ID-only rows join big lists
+            later = [
+                Import(rows=chunk, list_ids=[list_id], blocklist=False)
+                for list_id, rows in membership_imports
+                for chunk in self._chunks(rows)
+            ]
+            for imp in later:
+                self._submit(imp, master)
+            self._wait(later)
+            for imp in later:
+                for kind, entries in self._report(imp).items():
+                    for row, reason in entries:
+                        self.rejects.add(row.stream or "contacts", row.key, kind, reason, "list")
         failed: set[int] = set()
         fixups: list[Row] = []
         email_changes: list[Row] = []
