@@ -116,12 +116,13 @@ def test_paging_under_concurrent_changes(ac: SandboxProcess, mode: str, limit: i
     cursor = 0
     pending = list(ops)
     n = 0
+    page_size = min(limit, 100)  # the server clamps a larger limit to 100
     while True:
         ids, _ = fetch(ac, s, mode, limit, cursor)
         seen += ids
-        if len(ids) < limit:
+        if len(ids) < page_size:
             break
-        cursor = cursor + limit if mode == "offset" else ids[-1]
+        cursor = cursor + page_size if mode == "offset" else ids[-1]
         if pending:  # one change between every two pages
             kind, target = pending.pop(0)
             n += 1
