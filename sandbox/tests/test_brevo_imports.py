@@ -148,22 +148,35 @@ def test_import_rows_rules_and_reports(api: BrevoClient, sandbox: SandboxProcess
     assert not any("import-reports" in e["path"] for e in sandbox.control.requests()["log"])
 
 
-def test_import_matches_by_email_then_ext_id_then_sms(api: BrevoClient,
-                                                       sandbox: SandboxProcess) -> None:
+def test_import_row_is_the_contact_of_its_first_identifier(api: BrevoClient,
+                                                             sandbox: SandboxProcess) -> None:
     lid = setup_list(api)
     a = api.post("/contacts", {"email": "a@example.com", "ext_id": "ac-1"}).json()["id"]
     b = api.post("/contacts", {"ext_id": "ac-2", "attributes": {"SMS": "+33611111111"}}).json()
     rows = [
+        # a new email whose EXT_ID is taken: a new contact clashing on EXT_ID, not a rename
         {"email": "renamed@example.com", "attributes": {"EXT_ID": "ac-1", "FIRSTNAME": "A"}},
+        # a new email whose SMS is taken: never merged into the SMS holder
         {"email": "b@example.com", "attributes": {"SMS": "33611111111", "FIRSTNAME": "B"}},
+        # no email: the EXT_ID decides, and the row updates that contact
+        {"attributes": {"EXT_ID": "ac-2", "FIRSTNAME": "Bee"}},
     ]
     p = run_import(api, {"jsonBody": rows, "listIds": [lid]})
-    assert p["info"]["import"]["duplicate_ext_id"] is None
+    # no email, no EXT_ID: the SMS decides
+    run_import(api, {"jsonBody": [{"attributes": {"SMS": "+33611111111", "LASTNAME": "Smith"}}],
+                     "listIds": [lid]})
+    assert p["info"]["import"]["duplicate_ext_id"] is not None
+    assert p["info"]["import"]["duplicate_phone_id"] is not None
+    ext_report = report(p["info"]["import"]["duplicate_ext_id"])
+    sms_report = report(p["info"]["import"]["duplicate_phone_id"])
+    assert [r[:3] for r in ext_report] == [["0", "renamed@example.com", "ac-1"]]
+    assert [r[:2] for r in sms_report] == [["1", "b@example.com"]]
     got = contacts_by_email(sandbox)
-    assert got["renamed@example.com"]["id"] == a
-    assert got["b@example.com"]["id"] == b["id"]
-    assert got["b@example.com"]["ext_id"] == "ac-2"
-    assert len(got) == 2
+    assert set(got) == {"a@example.com", None}
+    assert got["a@example.com"]["id"] == a
+    by_id = {c["id"]: c for c in sandbox.control.dump()["contacts"]}
+    assert by_id[b["id"]]["attributes"] == {"FIRSTNAME": "Bee", "LASTNAME": "Smith"}
+    assert len(by_id) == 2
 
 
 def test_import_options(api: BrevoClient, sandbox: SandboxProcess) -> None:

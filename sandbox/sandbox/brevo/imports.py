@@ -17,9 +17,9 @@ Processes still pending when the server stops are picked up again at start (``--
 Row rules (contracts §4): a ``jsonBody`` row is ``{"email", "attributes": {"EXT_ID", "SMS",
 ...}}``; a ``fileBody`` is semicolon CSV whose header names attributes (``EMAIL`` for the email,
 header names upper-cased; cells typed by the attribute: float, boolean ``true/false/yes/no/1/0``,
-category integer, multiple-choice ``a,b``; an empty cell is an empty value). A row is matched by
-email, else EXT_ID, else SMS; a row whose other identifiers belong to a different contact is not
-imported (``duplicate_email_id``/``duplicate_ext_id``/``duplicate_phone_id``); an identifier
+category integer, multiple-choice ``a,b``; an empty cell is an empty value). A row is the contact of
+its first identifier (email, else EXT_ID, else SMS; a new contact when nobody holds it); a row
+whose other identifiers belong to a different contact is not imported (``duplicate_email_id``/``duplicate_ext_id``/``duplicate_phone_id``); an identifier
 repeated inside the import keeps the first row; an invalid email rejects the row
 (``invalid_emails``), as does a row without any identifier; an invalid SMS is dropped from the
 row (``invalid_sms``). Unknown attributes are ignored, wrong-typed values not stored; with
@@ -249,7 +249,16 @@ def apply_import(store: Store, process_id: int, body: dict[str, Any]) -> dict[st
     for row in rows:
         values = {"email": row.email, "ext_id": row.ext_id, "sms": row.sms}
         owners = {k: by[k][v] for k, v in values.items() if v and v in by[k]}
-        target = owners.get("email") or owners.get("ext_id") or owners.get("sms")
+        # The row's first identifier (email, else EXT_ID, else SMS) decides which contact it is;
+        # a row with an unknown email is a new contact even if its SMS or EXT_ID is taken, and
+        # then reported as a duplicate below (never merged into the holder of that SMS).
+        primary = next(k for k in ("email", "ext_id", "sms") if values[k])
+        target = owners.get(primary)
+        if target is None and len(owners) > 0:
+            for k in owners:
+                reports.append((DUPLICATE_KIND[k], row.index, row.email, row.ext_id, row.sms,
+                                f"{LABEL[k]} belongs to another contact"))
+            continue
         if target is not None:
             clashes = [k for k, c in owners.items() if c.id != target.id]
             if clashes:
@@ -307,9 +316,12 @@ def apply_import(store: Store, process_id: int, body: dict[str, Any]) -> dict[st
                 folders, _ = store.folders(1, 0, "asc")
                 folder_id = folders[0]["id"] if folders else store.create_folder("Imports")
             list_ids.append(store.create_list(new_list["listName"], folder_id))
+        # Identifiers can move between contacts within one import (X gives up an email that a
+        # later row gives to Y): clear them first so no intermediate state breaks UNIQUE.
+        store.clear_identifiers(list(updated))
+        store.update_contacts(list(updated.values()))
         for c in created:
             store.insert_contact(c)
-        store.update_contacts(list(updated.values()))
         store.touch_contacts(touched, stamp)
         ids = [c.id for c in created] + list(updated) + members
         store.add_to_lists([(lid, cid) for lid in list_ids for cid in ids], stamp)
