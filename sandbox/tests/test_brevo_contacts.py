@@ -106,9 +106,16 @@ def test_update_enabled_updates_with_204_and_matches_email_then_ext_id_then_sms(
                                "attributes": {"FIRSTNAME": "Ann"}})
     assert r.status_code == 204
     assert r.content == b""
-    # no email: matched by ext_id, and the new email is set
+    # no email: the ext_id names the contact
     r = api.post("/contacts", {"ext_id": "ac-1", "updateEnabled": True,
-                               "attributes": {"EMAIL": "new@example.com", "LASTNAME": "Lee"}})
+                               "attributes": {"LASTNAME": "Lee"}})
+    assert r.status_code == 204
+    # a new email with a taken ext_id is a clash, not a rename
+    r = api.post("/contacts", {"email": "new@example.com", "ext_id": "ac-1",
+                               "updateEnabled": True})
+    assert r.status_code == 400
+    assert r.json()["metadata"]["duplicate_identifiers"] == ["ext_id"]
+    r = api.put(f"/contacts/{cid}", {"attributes": {"EMAIL": "new@example.com"}})
     assert r.status_code == 204
     # only an SMS (other spelling): matched by SMS
     r = api.post("/contacts", {"updateEnabled": True,

@@ -154,3 +154,23 @@ def test_import_is_applied_in_one_transaction(monkeypatch: pytest.MonkeyPatch) -
     assert info["created"] == 100
     assert len(store.all_contacts()) == 100
     assert store.process(pid)["status"] == "completed"  # type: ignore[index]
+
+
+def test_identifiers_can_move_between_contacts_within_one_import() -> None:
+    store = Store()
+    list_id = store.create_list("L", store.create_folder("F"))
+    setup = store.insert_process(imports.PROCESS_NAME, b"{}")
+    imports.apply_import(store, setup, {"listIds": [list_id], "jsonBody": [
+        {"email": "x@example.com", "attributes": {"EXT_ID": "ac-x"}},
+        {"email": "y@example.com", "attributes": {"EXT_ID": "ac-y"}},
+    ]})
+    pid = store.insert_process(imports.PROCESS_NAME, b"{}")
+    info = imports.apply_import(store, pid, {"listIds": [list_id], "jsonBody": [
+        {"attributes": {"EXT_ID": "ac-y", "FIRSTNAME": "Y"}},  # Y is written first
+        {"email": "x@example.com", "attributes": {"EXT_ID": "ac-new"}},  # X gives up ac-x
+        {"email": "y@example.com", "attributes": {"EXT_ID": "ac-x"}},  # ...which Y takes
+    ]})
+    assert info["reports"] == {k: 0 for k in imports.REPORT_KINDS}
+    assert info["updated"] == 2
+    got = {c.email: c.ext_id for c in store.all_contacts()}
+    assert got == {"x@example.com": "ac-new", "y@example.com": "ac-x"}

@@ -10,7 +10,9 @@ list membership (docs/contracts.md §4, notes §2 and §4).
   ``metadata.duplicate_identifiers`` (names ``email``, ``ext_id``, ``SMS``), also with
   ``updateEnabled`` and on ``PUT``; unless ``forceMerge`` is true, which merges: the contact
   modified last survives, the others are deleted and their list memberships move to it.
-- ``updateEnabled`` matches by email, else ``ext_id``, else SMS; 204 when it updated.
+- ``updateEnabled``: the first identifier given (email, else ``ext_id``, else SMS) names the
+  contact (a new one when nobody holds it); any other identifier held by a different contact is
+  a clash (so a new email with a taken ``ext_id`` is a 400, not a rename). 204 when it updated.
 - ``listIds`` adds (the lists must exist: 400 otherwise), ``unlinkListIds`` removes.
 - Changing the email of a blocklisted contact clears ``emailBlacklisted`` unless the same body
   sets ``emailBlacklisted`` explicitly.
@@ -176,14 +178,14 @@ def create_contact(store: Store, body: dict[str, Any]) -> tuple[int, int | None]
             elif not update_enabled:
                 raise _duplicate([k for k in ("email", "ext_id", "sms") if k in owners], "create")
             else:
-                for kind in ("email", "ext_id", "sms"):
-                    if kind in owners:
-                        target = owners[kind]
-                        break
-                assert target is not None
-                clashes = [k for k, c in owners.items() if c.id != target.id]
+                # The first identifier given (email, else ext_id, else SMS) decides which
+                # contact this is; a new email with a taken ext_id or SMS is a clash, not a
+                # rename (change an email with PUT and attributes.EMAIL).
+                primary = next(k for k in ("email", "ext_id", "sms") if getattr(ids, k))
+                target = owners.get(primary)
+                clashes = [k for k, c in owners.items() if target is None or c.id != target.id]
                 if clashes:
-                    raise _duplicate(clashes, "update")
+                    raise _duplicate(clashes, "create" if target is None else "update")
         if target is None:
             c = Contact(
                 id=0, email=None, ext_id=None, sms=None, attributes={},

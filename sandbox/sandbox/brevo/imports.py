@@ -17,9 +17,11 @@ Processes still pending when the server stops are picked up again at start (``--
 Row rules (contracts §4): a ``jsonBody`` row is ``{"email", "attributes": {"EXT_ID", "SMS",
 ...}}``; a ``fileBody`` is semicolon CSV whose header names attributes (``EMAIL`` for the email,
 header names upper-cased; cells typed by the attribute: float, boolean ``true/false/yes/no/1/0``,
-category integer, multiple-choice ``a,b``; an empty cell is an empty value). A row is the contact of
-its first identifier (email, else EXT_ID, else SMS; a new contact when nobody holds it); a row
-whose other identifiers belong to a different contact is not imported (``duplicate_email_id``/``duplicate_ext_id``/``duplicate_phone_id``); an identifier
+category integer, multiple-choice ``a,b``; an empty cell is an empty value). A row is the
+contact of its first identifier (email, else EXT_ID, else SMS; a new contact when nobody holds
+it); a row whose other identifiers belong to a different contact (a new email with a taken EXT_ID
+or SMS included) is not imported (``duplicate_email_id``/``duplicate_ext_id``/
+``duplicate_phone_id``); an identifier
 repeated inside the import keeps the first row; an invalid email rejects the row
 (``invalid_emails``), as does a row without any identifier; an invalid SMS is dropped from the
 row (``invalid_sms``). Unknown attributes are ignored, wrong-typed values not stored; with

@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -230,6 +231,8 @@ class Store:
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path or ":memory:"
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA foreign_keys = OFF")
         if self.path != ":memory:":
@@ -258,7 +261,7 @@ class Store:
         self.conn.execute("COMMIT")
 
     def now(self) -> str:
-        """The current time as stored; strictly increasing across calls."""
+        """The current time as stored; never earlier than a previous call's."""
         stamp = iso(time.time())
         if stamp <= self._last_time:
             stamp = self._last_time
@@ -402,6 +405,12 @@ class Store:
                 )
                 for c in contacts
             ],
+        )
+
+    def clear_identifiers(self, ids: Sequence[int]) -> None:
+        self.conn.executemany(
+            "UPDATE contacts SET email = NULL, ext_id = NULL, sms = NULL WHERE id = ?",
+            [(i,) for i in ids],
         )
 
     def touch_contacts(self, ids: Sequence[int], stamp: str) -> None:
