@@ -187,6 +187,28 @@ def test_post_event(api: BrevoClient, sandbox: SandboxProcess) -> None:
     assert len(sandbox.control.dump()["events"]) == 2
 
 
+def test_event_contact_properties_update_an_existing_contact(api: BrevoClient,
+                                                            sandbox: SandboxProcess) -> None:
+    api.post("/contacts/attributes/normal/SCORE", {"type": "float"})
+    cid = api.post("/contacts", {"email": "a@example.com", "ext_id": "ac-1"}).json()["id"]
+    r = api.post("/events", {"event_name": "upgraded", "identifiers": {"ext_id": "ac-1"},
+                             "contact_properties": {"FIRSTNAME": "Ann", "SCORE": "high",
+                                                    "NOPE": "x"}})
+    assert r.status_code == 204
+    assert api.get(f"/contacts/{cid}").json()["attributes"] == {"FIRSTNAME": "Ann",
+                                                                 "EXT_ID": "ac-1"}
+    r = api.post("/events/batch", {"events": [
+        {"event_name": "scored", "identifiers": {"contact_id": cid, "email_id": "b@example.com"},
+         "contact_properties": {"SCORE": 7}},
+        {"event_name": "ghost", "identifiers": {"email_id": "ghost@example.com"},
+         "contact_properties": {"FIRSTNAME": "Ghost"}},
+    ]})
+    assert r.status_code == 202
+    assert api.get(f"/contacts/{cid}").json()["attributes"]["SCORE"] == 7
+    assert api.get("/contacts").json()["count"] == 1  # events never create contacts
+    assert len(sandbox.control.dump()["events"]) == 3
+
+
 def test_events_batch_202_and_207(api: BrevoClient, sandbox: SandboxProcess) -> None:
     good = [{"event_name": "viewed", "identifiers": {"ext_id": f"ac-{i}"}} for i in range(3)]
     r = api.post("/events/batch", {"events": good})

@@ -256,6 +256,12 @@ def test_import_request_checks(api: BrevoClient) -> None:
     r = api.post("/contacts/import", {"fileBody": big, "listIds": [lid]})
     assert r.status_code == 400
     assert "10 MB" in r.json()["message"]
+    huge = [{"email": f"c{i}@example.com", "attributes": {"FIRSTNAME": "x" * 200}}
+            for i in range(45_000)]
+    r = api.post("/contacts/import", {"jsonBody": huge, "listIds": [lid]})
+    assert r.status_code == 400
+    assert "jsonBody" in r.json()["message"]
+    assert "10 MB" in r.json()["message"]
     r = api.post("/contacts/import", {"jsonBody": [{"email": 5}], "listIds": [lid]}, invalid=True)
     assert r.status_code == 400
     assert r.json()["code"] == "invalid_parameter"

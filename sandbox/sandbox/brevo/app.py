@@ -633,9 +633,16 @@ class BrevoSandbox:
         if props is not None and len(orjson.dumps(props)) > MAX_EVENT_PROPERTIES_BYTES:
             raise invalid("event_properties exceeds 50 KB")
 
+    def _record_events(self, events: list[dict[str, Any]], via_batch: bool) -> None:
+        self.store.insert_events(events, via_batch=via_batch)
+        for event in events:
+            contacts_mod.apply_event_properties(
+                self.store, event["identifiers"], event.get("contact_properties")
+            )
+
     async def create_event(self, call: Call) -> web.Response:
         self._event_rules(call.body)
-        self.store.insert_events([call.body], via_batch=False)
+        self._record_events([call.body], via_batch=False)
         return _no_content()
 
     async def create_events_batch(self, call: Call) -> web.Response:
@@ -656,7 +663,7 @@ class BrevoSandbox:
                 results.append({"index": index, "status": "failed", "code": err.code,
                                 "message": err.message})
         if accepted:
-            self.store.insert_events(accepted, via_batch=True)
+            self._record_events(accepted, via_batch=True)
         if len(accepted) == len(events):
             return json_response(
                 {"message": "Batch accepted for processing", "count": len(accepted)}, status=202

@@ -17,6 +17,7 @@ list membership (docs/contracts.md §4, notes §2 and §4).
 - Changing the email of a blocklisted contact clears ``emailBlacklisted`` unless the same body
   sets ``emailBlacklisted`` explicitly.
 - Every write (list membership included) moves ``modifiedAt``.
+- An event's ``contact_properties`` update an existing contact (``apply_event_properties``).
 """
 
 from __future__ import annotations
@@ -297,3 +298,56 @@ def change_membership(
             "Contact is not present in the selected list or contact does not exist in account"
         )
     return {"success": success, "failure": failure}
+
+
+EVENT_IDENTIFIERS: tuple[tuple[str, IdentifierKind], ...] = (
+    ("contact_id", "id"), ("email_id", "email"), ("ext_id", "ext_id"), ("phone_id", "sms"),
+)
+
+
+def apply_event_properties(store: Store, identifiers: dict[str, Any],
+                           properties: dict[str, Any] | None) -> int | None:
+    """An event's ``contact_properties`` update the contact it names, if that contact exists.
+
+    The contact is looked up by ``contact_id`` (which takes priority, 2026), else ``email_id``,
+    ``ext_id``, ``phone_id``; events never create contacts. Unknown attributes and wrong-typed
+    values are ignored (as on import); identifier attributes are not changed. Returns the id of
+    the contact updated, or None.
+    """
+    if not properties:
+        return None
+    contact: Contact | None = None
+    for key, kind in EVENT_IDENTIFIERS:
+        raw = identifiers.get(key)
+        if raw in (None, ""):
+            continue
+        value: str | int | None = raw
+        if kind == "email":
+            value = normalize_email(str(raw))
+        elif kind == "sms":
+            value = normalize_sms(raw)
+        elif kind == "ext_id":
+            value = str(raw)
+        if value is None:
+            continue
+        contact = store.contact_by(kind, value)
+        if contact is not None:
+            break
+    if contact is None:
+        return None
+    defs = store.attributes()
+    values: dict[str, Any] = {}
+    for name, raw_value in properties.items():
+        attr = defs.get(name)
+        if attr is None:
+            continue
+        coerced = attrs_mod.coerce_value(attr, raw_value)
+        if not attrs_mod.is_skip(coerced):
+            values[name] = coerced
+    if not values:
+        return None
+    with store.transaction():
+        contact.attributes.update(values)
+        contact.modified_at = store.now()
+        store.update_contact(contact)
+    return contact.id
