@@ -17,9 +17,9 @@ if t.TYPE_CHECKING:
     from singer_sdk.sinks import Sink
 
 SENDER = th.ObjectType(
-    th.Property("name", th.StringType),
-    th.Property("email", th.StringType),
-    th.Property("id", th.IntegerType),
+    th.Property("name", th.StringType, description="Sender name shown in the draft."),
+    th.Property("email", th.StringType, description="A sender address verified in Brevo."),
+    th.Property("id", th.IntegerType, description="Or the id of a Brevo sender."),
 )
 
 
@@ -178,6 +178,15 @@ class TargetBrevo(Target):
             th.NumberType,
             default=1.0,
             description="First backoff wait; doubles per retry (with jitter).",
+        ),
+        th.Property(
+            "batch_size_rows",
+            th.IntegerType,
+            default=25_000,
+            description=(
+                "Contacts per ordered flush (their values and memberships may be 20 times "
+                "as many rows); a full sink flushes every sink, in dependency order."
+            ),
         ),
         th.Property(
             "events_batch_size",
