@@ -7,6 +7,7 @@ Query semantics come from `query.py`, payload shapes from `render.py`.
 from __future__ import annotations
 
 import bisect
+import gc
 import hashlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -56,10 +57,21 @@ class ACState:
     _counts: tuple[int, dict[str, Counter[int]]] | None = None
 
     def __post_init__(self) -> None:
-        self.store = generate(self.contacts, self.seed, self.tz)
+        self.store = self._generate()
+
+    def _generate(self) -> Store:
+        gc.disable()  # millions of long-lived objects: no point scanning them while building
+        try:
+            store = generate(self.contacts, self.seed, self.tz)
+        finally:
+            gc.enable()
+        gc.collect()
+        gc.freeze()  # keep the seeded data set out of every later collection
+        return store
 
     def reset(self) -> None:
-        self.store = generate(self.contacts, self.seed, self.tz)
+        gc.unfreeze()
+        self.store = self._generate()
         self._cache.clear()
         self._counts = None
         self.clock.reset()
