@@ -113,15 +113,17 @@ class SandboxProcess:
             time.sleep(0.01)
         line = line_box[0].strip() if line_box else ""
         if not line.startswith(READY_PREFIX):
-            self.stop()
-            raise RuntimeError(
-                f"sandbox {self.kind} did not start (first line {line!r}):\n{self._stderr_tail()}"
-            )
+            self.stop(keep_stderr=True)
+            tail = self._stderr_tail()
+            if self._stderr is not None:
+                self._stderr.close()
+                self._stderr = None
+            raise RuntimeError(f"sandbox {self.kind} did not start (first line {line!r}):\n{tail}")
         self.base_url = line[len(READY_PREFIX) :].strip()
         self.api_url = self.base_url + "/api/3" if self.kind == "activecampaign" else self.base_url
         return self
 
-    def stop(self) -> None:
+    def stop(self, keep_stderr: bool = False) -> None:
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -135,7 +137,7 @@ class SandboxProcess:
                 proc.wait(timeout=10)
         if proc is not None and proc.stdout is not None:
             proc.stdout.close()
-        if self._stderr is not None:
+        if self._stderr is not None and not keep_stderr:
             self._stderr.close()
             self._stderr = None
 

@@ -163,3 +163,30 @@ def test_request_log_counts_by_route_and_status(ac: SandboxProcess) -> None:
     assert "log" not in ac.control.requests(log=False)
     ac.control.reset_requests()
     assert ac.control.requests()["total"] == 0
+
+
+def test_the_ac_sandbox_fixture_is_small_and_unlimited(ac_sandbox: SandboxProcess) -> None:
+    r = requests.get(f"{ac_sandbox.api_url}/contacts", headers={"Api-Token": ac_sandbox.token},
+                     timeout=10)
+    assert r.json()["meta"]["total"] == "200"
+    assert "RateLimit-Limit" not in r.headers
+    assert ac_sandbox.token == "sandbox-ac-token"
+
+
+def test_a_sandbox_that_cannot_start_raises_with_its_stderr() -> None:
+    with pytest.raises(RuntimeError, match="contacts"):
+        SandboxProcess("activecampaign", contacts="many", ready_timeout=20).start()
+
+
+def test_token_and_latency_flags(sandbox_factory: Any) -> None:
+    import time
+
+    sb = sandbox_factory("activecampaign", contacts=5, rate_limit=0, token="t0k", latency_ms=200)
+    assert sb.token == "t0k"
+    t = time.perf_counter()
+    r = requests.get(f"{sb.api_url}/users/me", headers={"Api-Token": "t0k"}, timeout=10)
+    assert r.status_code == 200
+    assert time.perf_counter() - t >= 0.2
+    bad = requests.get(f"{sb.api_url}/users/me", headers={"Api-Token": "sandbox-ac-token"},
+                       timeout=10)
+    assert bad.status_code == 403
