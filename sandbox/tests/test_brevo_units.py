@@ -174,3 +174,18 @@ def test_identifiers_can_move_between_contacts_within_one_import() -> None:
     assert info["updated"] == 2
     got = {c.email: c.ext_id for c in store.all_contacts()}
     assert got == {"x@example.com": "ac-new", "y@example.com": "ac-x"}
+
+
+def test_response_schemas_catch_a_wrong_shape() -> None:
+    from sandbox.brevo.validation import response_error
+
+    good = {"contacts": [{"id": 1, "email": "a@example.com", "emailBlacklisted": False,
+                          "smsBlacklisted": False, "createdAt": "x", "modifiedAt": "x",
+                          "listIds": [], "attributes": {}}], "count": 1}
+    assert response_error("GET /contacts", 200, good) is None
+    bad = {"contacts": [{**good["contacts"][0], "listIds": ["1"]}], "count": 1}
+    assert "listIds" in (response_error("GET /contacts", 200, bad) or "")
+    assert response_error("GET /processes/{processId}", 200,
+                          {"id": 1, "name": "IMPORTUSER", "status": "failed"}) is None
+    assert response_error("GET /processes/{processId}", 200,
+                          {"id": 1, "name": "IMPORTUSER", "status": "done"}) is not None

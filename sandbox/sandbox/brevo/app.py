@@ -48,6 +48,13 @@ CAMPAIGN_STATUS_FILTER = {
     "cancelling": "cancelling", "cancelled": "cancelled",
 }
 CAMPAIGN_CONTENT = ("htmlContent", "htmlUrl", "templateId")
+# Nothing is ever sent, so every counter is 0.
+ZERO_STATS = {
+    key: 0 for key in (
+        "uniqueClicks", "clickers", "complaints", "delivered", "sent", "softBounces",
+        "hardBounces", "uniqueViews", "trackableViews", "unsubscriptions", "viewed",
+    )
+}
 
 ACCOUNT = {
     "email": "sandbox@example.com",
@@ -540,7 +547,8 @@ class BrevoSandbox:
             "header": d.get("header", "[DEFAULT_HEADER]"),
             "footer": d.get("footer", "[DEFAULT_FOOTER]"),
             "sender": d.get("sender", {}),
-            "replyTo": d.get("replyTo", (d.get("sender") or {}).get("email", "")),
+            "replyTo": d.get("replyTo") or (d.get("sender") or {}).get("email")
+            or ACCOUNT["email"],
             "toField": d.get("toField", ""),
             "createdAt": row["createdAt"],
             "modifiedAt": row["modifiedAt"],
@@ -553,8 +561,11 @@ class BrevoSandbox:
                 "lists": list(recipients.get("listIds") or []),
                 "exclusionLists": list(recipients.get("exclusionListIds") or []),
             },
-            "statistics": {"globalStats": {}, "campaignStats": [], "mirrorClick": 0,
-                           "remaining": 0, "linksStats": {}, "statsByDomain": {}},
+            "statistics": {
+                "globalStats": dict(ZERO_STATS), "campaignStats": [], "mirrorClick": 0,
+                "remaining": 0, "linksStats": {}, "statsByDomain": {}, "statsByDevice": {},
+                "statsByBrowser": {},
+            },
         }
         if not exclude_html:
             out["htmlContent"] = d.get("htmlContent", "")

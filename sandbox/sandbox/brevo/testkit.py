@@ -7,7 +7,8 @@
 A request the effective spec (``validation.OPERATIONS``) refuses raises ``AssertionError``
 before anything is sent, unless ``invalid=True``, which asserts the opposite; so a test can only
 reach the server's business rules with valid requests, and its deliberately invalid requests
-are known to be invalid.
+are known to be invalid. Every 2xx JSON answer is also checked against the spec's response
+schema for that status (``check_response=False`` opts out).
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from urllib.parse import unquote
 
 import requests
 
-from sandbox.brevo.validation import OPERATIONS, RequestInvalid, validate_body, validate_parameters
+from sandbox.brevo.validation import (
+    OPERATIONS,
+    RequestInvalid,
+    response_error,
+    validate_body,
+    validate_parameters,
+)
 
 
 def _templates() -> list[tuple[str, str, re.Pattern[str]]]:
@@ -75,16 +82,27 @@ class BrevoClient:
 
     def request(self, method: str, path: str, body: Any = None, *,
                 params: dict[str, Any] | None = None, invalid: bool = False,
-                check: bool = True, headers: dict[str, str] | None = None) -> requests.Response:
+                check: bool = True, check_response: bool = True,
+                headers: dict[str, str] | None = None) -> requests.Response:
         if check:
             err = spec_error(method, path.split("?")[0], params, body)
             if invalid and err is None:
                 raise AssertionError(f"{method} {path} {body!r} is valid under the spec")
             if not invalid and err is not None:
                 raise AssertionError(f"{method} {path} breaks the spec: {err.message}")
-        return self.session.request(
+        resp = self.session.request(
             method, self.base + path, json=body, params=params, headers=headers, timeout=30
         )
+        if check_response and 200 <= resp.status_code < 300 and resp.content:
+            found = operation_for(method, path.split("?")[0])
+            if found is not None:
+                problem = response_error(found[0], resp.status_code, resp.json())
+                if problem is not None:
+                    raise AssertionError(
+                        f"{method} {path} -> {resp.status_code} breaks the spec's response "
+                        f"schema: {problem}"
+                    )
+        return resp
 
     def get(self, path: str, **kw: Any) -> requests.Response:
         return self.request("GET", path, **kw)

@@ -149,11 +149,17 @@ def extract_subset(spec_path: Path) -> dict[str, Any]:
             rb = op["requestBody"]
             body = _resolve(rb["content"]["application/json"]["schema"], spec)
             body_required = bool(rb.get("required", False))
+        responses: dict[str, Any] = {}
+        for status, resp in op.get("responses", {}).items():
+            content = (resp or {}).get("content") or {}
+            if str(status).startswith("2") and "application/json" in content:
+                responses[str(status)] = _resolve(content["application/json"]["schema"], spec)
         ops[f"{method} {template}"] = {
             "operationId": op.get("operationId"),
             "parameters": params,
             "body": body,
             "bodyRequired": body_required,
+            "responses": responses,
         }
     return {"info": spec.get("info", {}), "operations": ops}
 
@@ -179,6 +185,60 @@ def _event_schema(base: dict[str, Any]) -> dict[str, Any]:
         },
     }
     return event
+
+
+def _extend_enums(node: Any, prop: str, marker: str, extra: tuple[str, ...]) -> None:
+    """Add ``extra`` to every ``prop`` enum (one that holds ``marker``) under ``node``."""
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict) and isinstance(props.get(prop), dict):
+            enum = props[prop].get("enum")
+            if isinstance(enum, list) and marker in enum:
+                enum.extend(v for v in extra if v not in enum)
+        for value in node.values():
+            _extend_enums(value, prop, marker, extra)
+    elif isinstance(node, list):
+        for value in node:
+            _extend_enums(value, prop, marker, extra)
+
+
+def _drop_required(node: Any, name: str) -> None:
+    if isinstance(node, dict):
+        req = node.get("required")
+        if isinstance(req, list) and name in req:
+            req.remove(name)
+        for value in node.values():
+            _drop_required(value, name)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_required(value, name)
+
+
+def _overlay_responses(ops: dict[str, Any]) -> None:
+    """The 2026 response values the Feb 2025 file lacks (brevo-python 5.1.0)."""
+    for key in ("GET /processes", "GET /processes/{processId}"):
+        _extend_enums(ops[key].setdefault("responses", {}), "status", "in_process",
+                      ("processing", "failed", "cancelled"))
+    _extend_enums(ops["GET /contacts/attributes"].setdefault("responses", {}), "type", "text",
+                  ("category", "multiple-choice", "user"))
+    for key in ("GET /emailCampaigns", "GET /emailCampaigns/{campaignId}"):
+        _extend_enums(ops[key].setdefault("responses", {}), "status", "draft",
+                      ("in_review", "cancelling", "cancelled"))
+    # excludeHtmlContent=true leaves htmlContent out of the listed campaigns
+    _drop_required(ops["GET /emailCampaigns"].get("responses", {}), "htmlContent")
+    # success/failure also echo extIds (2026), and an empty list fits both spec alternatives
+    for action in ("add", "remove"):
+        resp = ops[f"POST /contacts/lists/{{listId}}/contacts/{action}"].get("responses", {})
+        contacts = resp.get("201", {}).get("properties", {}).get("contacts", {})
+        for key in ("success", "failure"):
+            if key in contacts.get("properties", {}):
+                contacts["properties"][key] = {
+                    "type": "array", "items": {"type": ["string", "integer"]},
+                }
+    ops["POST /events/batch"]["responses"] = {
+        "202": {"type": "object", "required": ["message", "count"],
+                "properties": {"message": {"type": "string"}, "count": {"type": "integer"}}},
+    }
 
 
 def apply_overlay(subset: dict[str, Any]) -> dict[str, Any]:
@@ -235,7 +295,9 @@ def apply_overlay(subset: dict[str, Any]) -> dict[str, Any]:
         },
         "bodyRequired": True,
         "itemSchema": event,
+        "responses": {},
     }
+    _overlay_responses(ops)
     return ops
 
 
@@ -463,6 +525,25 @@ def event_errors(event: Any) -> RequestInvalid | None:
     assert compiled.item is not None
     err = best_match(compiled.item.iter_errors(event))
     return error_from(err) if err is not None else None
+
+
+_RESPONSE_VALIDATORS: dict[tuple[str, str], Draft7Validator] = {}
+
+
+def response_error(op_key: str, status: int, body: Any) -> str | None:
+    """Why a 2xx JSON response breaks the spec's response schema (None when it fits or when
+    the spec declares no schema for that status)."""
+    schema = OPERATIONS.get(op_key, {}).get("responses", {}).get(str(status))
+    if schema is None:
+        return None
+    key = (op_key, str(status))
+    validator = _RESPONSE_VALIDATORS.get(key)
+    if validator is None:
+        validator = _RESPONSE_VALIDATORS[key] = _validator(schema)
+    err = best_match(validator.iter_errors(body))
+    if err is None:
+        return None
+    return f"{_field(err.absolute_path) or 'body'}: {err.message}"
 
 
 def schema_for(op_key: str) -> dict[str, Any] | None:
