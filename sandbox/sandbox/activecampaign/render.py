@@ -473,6 +473,8 @@ class Renderer:
             "id": str(c.id),
             "user": str(c.userid),
             "automation": opt(c.automation),
+            # newer live samples carry the campaign's message (OV schema)
+            "message_id": str(c.message_id),
         }
 
     def message(self, m: Message) -> dict[str, Any]:
