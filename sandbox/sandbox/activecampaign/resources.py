@@ -79,6 +79,8 @@ class ACState:
     def cached(self, key: tuple[Any, ...], compute: Callable[[], list[Any]]
                ) -> tuple[list[Any], list[int]]:
         full = (self.store.version, *key)
+        if self._cache and next(iter(self._cache))[0] != self.store.version:
+            self._cache.clear()  # results of an older version are never asked for again
         hit = self._cache.get(full)
         if hit is not None:
             self._cache.move_to_end(full)
