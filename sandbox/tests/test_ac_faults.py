@@ -153,10 +153,10 @@ def test_fixed_and_jittered_latency(ac: SandboxProcess) -> None:
     base = min(timed() for _ in range(3))
     ac.control.set_latency(fixed_ms=150)
     fixed = [timed() for _ in range(3)]
-    assert all(0.15 <= d < 0.15 + base + 0.2 for d in fixed)
+    assert all(0.15 <= d < 0.15 + base + 0.5 for d in fixed)
     ac.control.set_latency(fixed_ms=0, jitter_ms=120)
     jittered = [timed() for _ in range(8)]
-    assert all(d < 0.12 + base + 0.2 for d in jittered)
+    assert all(d < 0.12 + base + 0.5 for d in jittered)
     assert max(jittered) - min(jittered) > 0.01  # it varies
     ac.control.set_latency(0, 0)
     t = time.perf_counter()
