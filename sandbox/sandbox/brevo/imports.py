@@ -414,7 +414,10 @@ class ImportWorker:
         while True:
             pid, submitted = await self._queue.get()
             generation = self._generation
-            await self._process(pid, submitted, generation)
+            try:
+                await self._process(pid, submitted, generation)
+            except Exception:  # keep the worker alive for the next imports
+                log.exception("import %s: worker error", pid)
 
     async def _process(self, pid: int, submitted: float, generation: int) -> None:
         half = submitted + self.delay / 2
