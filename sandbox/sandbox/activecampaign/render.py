@@ -71,6 +71,7 @@ class LocalClock:
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
         self._blocks: dict[int, tuple[str, str, int, str]] = {}
+        self._iso: dict[int, str] = {}  # the same instant recurs (a contact and its rows)
 
     def _block(self, k: int) -> tuple[str, str, int, str]:
         b = self._blocks.get(k)
@@ -84,9 +85,15 @@ class LocalClock:
         return b
 
     def iso(self, ts: int) -> str:
-        k, d = divmod(ts, self.BLOCK)
-        iso_prefix, _, minute, suffix = self._block(k)
-        return f"{iso_prefix}{minute + d // 60:02d}:{d % 60:02d}{suffix}"
+        out = self._iso.get(ts)
+        if out is None:
+            k, d = divmod(ts, self.BLOCK)
+            iso_prefix, _, minute, suffix = self._block(k)
+            out = f"{iso_prefix}{minute + d // 60:02d}:{d % 60:02d}{suffix}"
+            if len(self._iso) > 300_000:
+                self._iso.clear()
+            self._iso[ts] = out
+        return out
 
     def naive(self, ts: int) -> str:
         k, d = divmod(ts, self.BLOCK)
