@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -44,16 +45,28 @@ class Pipeline:
     brevo_key: str
     workdir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=list)  # every run's output, for the leak checks
 
     @property
     def rejects_file(self) -> Path:
         return self.workdir / "rejects.jsonl"
+
+    def sys_dir(self) -> Path:
+        """A Meltano system directory of this pipeline's own (its run files: config, catalog,
+        state), sharing the plugin installations of the project's `.meltano/`."""
+        sys_dir = self.workdir / ".meltano"
+        if not sys_dir.exists():
+            sys_dir.mkdir()
+            for kind in ("extractors", "loaders"):
+                (sys_dir / kind).symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
+        return sys_dir
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_"))}
         env.update(
             {
                 "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "MELTANO_SYS_DIR_ROOT": str(self.sys_dir()),
                 "MELTANO_DATABASE_URI": f"sqlite:///{self.workdir / 'meltano.db'}",
                 "MELTANO_ENVIRONMENT": "sandbox",
                 "TAP_ACTIVECAMPAIGN_API_URL": self.ac_url,
@@ -66,7 +79,7 @@ class Pipeline:
         env.update(self.extra_env)
         return env
 
-    def meltano(self, *args: str, timeout: float = 600) -> RunResult:
+    def meltano(self, *args: str, timeout: float = 600, stdin: str | None = None) -> RunResult:
         proc = subprocess.run(
             [MELTANO, *args],
             cwd=ROOT,
@@ -75,7 +88,9 @@ class Pipeline:
             text=True,
             timeout=timeout,
             check=False,
+            input=stdin,
         )
+        self.outputs.append(proc.stdout + proc.stderr)
         return RunResult(proc.returncode, proc.stdout, proc.stderr)
 
     def run(self, *extra: str, timeout: float = 600) -> RunResult:
@@ -84,11 +99,14 @@ class Pipeline:
     def run_and_kill(
         self, kill_when: Callable[[], bool], *, timeout: float = 600, poll: float = 0.05
     ) -> RunResult:
-        """Start a run and SIGKILL its whole process group as soon as `kill_when()` is true."""
+        """Start a run and SIGKILL its whole process group as soon as `kill_when()` is true.
+
+        `--force` because Meltano still counts a SIGKILLed run as running until it goes stale.
+        """
         out = self.workdir / f"run-{time.monotonic_ns()}.log"
         with out.open("w") as log:
             proc = subprocess.Popen(
-                [MELTANO, "run", "tap-activecampaign", "target-brevo"],
+                [MELTANO, "run", "--force", "tap-activecampaign", "target-brevo"],
                 cwd=ROOT,
                 env=self.env(),
                 stdout=log,
@@ -105,7 +123,21 @@ class Pipeline:
                 time.sleep(poll)
             rc = proc.wait(timeout=60)
         text = out.read_text()
+        self.outputs.append(text)
         return RunResult(rc, text, "", killed=killed)
+
+    def state_rows(self) -> list[tuple[Any, ...]]:
+        """The state Meltano has stored for this pipeline, read straight from its database."""
+        db = self.workdir / "meltano.db"
+        if not db.exists():
+            return []
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+                return conn.execute(
+                    "SELECT state_id, partial_state, completed_state FROM state ORDER BY state_id"
+                ).fetchall()
+        except sqlite3.Error:
+            return []
 
     def state(self) -> dict[str, Any]:
         res = self.meltano("state", "get", "sandbox:tap-activecampaign-to-target-brevo")
