@@ -249,3 +249,25 @@ def test_any_tap_maps_to_contacts_by_config(brevo: t.Any, config_for: t.Any, h: 
     assert c["attributes"]["SIGNUP"] == "2024-02-29"
     assert c["attributes"]["CITY"] == "Lyon"
     assert h.client_errors(brevo) == []
+
+
+def test_emails_swapped_between_contacts_in_one_batch(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    """Contact 1 takes contact 2's old address while contact 2 moves to a new one."""
+    cfg = config_for(brevo)
+    h.run_target(cfg, h.ac_input(campaigns=False))
+    ids = {ext: c["id"] for ext, c in h.contacts_by_ext(brevo.control.dump()).items()}
+    moved = [
+        h.contact(1, email="person2@example.com", phone="(415) 555-2671", tags=["vip"]),
+        h.contact(2, email="person2.new@example.com", orgname="Acme"),
+        h.contact(3),
+    ]
+    h.run_target(cfg, h.ac_input(campaigns=False, contacts=moved))
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    assert {ext: c["id"] for ext, c in by_ext.items()} == ids
+    assert by_ext["ac-1"]["email"] == "person2@example.com"
+    assert by_ext["ac-2"]["email"] == "person2.new@example.com"
+    assert by_ext["ac-1"]["attributes"]["AC_TAGS"] == "|vip|"
+    assert [r for r in h.rejects_of(cfg) if r["code"] != "invalid_value"] == []
+    assert h.client_errors(brevo) == []

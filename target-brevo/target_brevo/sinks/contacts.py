@@ -54,6 +54,7 @@ class Row:
     stream: str = ""
     key: t.Any = None
     full: bool = False  # built from a contacts record (not only values/memberships)
+    email_changed: bool = False
 
     def body(self, *, with_sms: bool = True) -> dict[str, t.Any]:
         attributes: dict[str, t.Any] = {}
@@ -107,6 +108,7 @@ class ContactWriter:
         self.adds: dict[int, set[str]] = {}
         self.removes: dict[int, set[str]] = {}
         self.blocklist_only: set[str] = set()
+        self.existing: dict[str, dict[str, t.Any]] = {}
 
     # -- building rows ---------------------------------------------------------------------
     def prefix_for(self, mapping: t.Mapping[str, t.Any]) -> str:
@@ -545,6 +547,7 @@ class ContactWriter:
 
     def _apply_existing(self, existing: dict[str, dict[str, t.Any]], master: int) -> None:
         """Keep consent Brevo holds, and drop writes that would change nothing."""
+        self.existing = existing
         for row_key, row in list(self.rows.items()):
             contact = existing.get(row.ext_id or "") or existing.get(f"email:{row.email}")
             if contact is None:
@@ -627,38 +630,41 @@ class ContactWriter:
         failed: set[int] = set()
         fixups: list[Row] = []
         email_changes: list[Row] = []
+        problems: dict[int, tuple[Row, dict[str, str]]] = {}
         for imp in imports:
             for kind, entries in self._report(imp).items():
                 for row, reason in entries:
-                    stream, key = (
-                        row.stream or "contacts",
-                        row.key if row.key is not None else row.ext_id,
-                    )
-                    if kind == "invalid_emails":
-                        failed.add(id(row))
-                        self.rejects.add(stream, key, "invalid_email", reason, "email")
-                        if row.ext_id:
-                            self.s.rejected_contacts.add(row.ext_id)
-                    elif kind == "invalid_sms":
-                        self.rejects.add(stream, key, "invalid_sms", reason, "SMS", written=True)
-                    elif kind == "duplicate_phone_id":
-                        failed.add(id(row))
-                        self.rejects.add(
-                            stream,
-                            key,
-                            "duplicate_phone",
-                            f"SMS {row.sms} belongs to another Brevo contact; written without it",
-                            "SMS",
-                            written=True,
-                        )
-                        row.sms = None
-                        fixups.append(row)
-                    elif kind == "duplicate_ext_id" and row.email:
-                        failed.add(id(row))
-                        email_changes.append(row)
-                    else:
-                        failed.add(id(row))
-                        self.rejects.add(stream, key, kind, reason)
+                    problems.setdefault(id(row), (row, {}))[1][kind] = reason
+        for row, kinds in problems.values():
+            stream = row.stream or "contacts"
+            key = row.key if row.key is not None else row.ext_id
+            if "invalid_sms" in kinds:
+                self.rejects.add(
+                    stream, key, "invalid_sms", kinds.pop("invalid_sms"), "SMS", written=True
+                )
+            if not kinds:
+                continue  # imported, without the SMS
+            failed.add(id(row))
+            if "invalid_emails" in kinds:
+                self.rejects.add(stream, key, "invalid_email", kinds["invalid_emails"], "email")
+                if row.ext_id:
+                    self.s.rejected_contacts.add(row.ext_id)
+            elif "duplicate_ext_id" in kinds and row.email and row.ext_id:
+                email_changes.append(row)  # the source changed the email of this EXT_ID
+            elif set(kinds) == {"duplicate_phone_id"}:
+                self.rejects.add(
+                    stream,
+                    key,
+                    "duplicate_phone",
+                    f"SMS {row.sms} belongs to another Brevo contact; written without it",
+                    "SMS",
+                    written=True,
+                )
+                row.sms = None
+                fixups.append(row)
+            else:
+                for kind, reason in kinds.items():
+                    self.rejects.add(stream, key, kind, reason)
         if fixups:  # rows refused for their phone number: again, without it
             by_flags: dict[tuple[frozenset[int], bool], list[Row]] = {}
             for row in fixups:
@@ -680,44 +686,100 @@ class ContactWriter:
             for row in fixups:
                 if id(row) not in fix_failed:
                     failed.discard(id(row))
-        for row in email_changes:
-            self._change_email(row, master)
-        written = [r for imp in imports for r in imp.rows if id(r) not in failed]
+        changed = self._change_emails(email_changes, master)
+        written = [r for imp in imports for r in imp.rows if id(r) not in failed] + changed
         if self.cfg.get("verify_values", True):
             self._verify(written, master, since)
         self._memberships()
         self.rejects.check()
 
-    def _change_email(self, row: Row, master: int) -> None:
-        """The source changed this contact's email: update the same Brevo contact."""
-        path = f"/contacts/{row.ext_id}"
+    def _order_email_changes(self, rows: list[Row]) -> list[Row]:
+        """A contact that gives up an address goes before the one taking it (pre-read)."""
+        holder: dict[int, str | None] = {}
+        for row in rows:
+            contact = self.existing.get(f"email:{row.email}") or {}
+            attrs = contact.get("attributes") or {}
+            holder[id(row)] = str(attrs.get("EXT_ID") or contact.get("ext_id") or "") or None
+        ordered: list[Row] = []
+        pending = list(rows)
+        while pending:
+            changing = {r.ext_id for r in pending}
+            ready = [
+                r for r in pending if holder[id(r)] not in changing or holder[id(r)] == r.ext_id
+            ]
+            if not ready:  # a cycle: the retry rounds report it
+                ordered += pending
+                break
+            ordered += ready
+            pending = [r for r in pending if r not in ready]
+        return ordered
+
+    def _change_emails(self, rows: list[Row], master: int) -> list[Row]:
+        """Email changes, retried in rounds so that an address freed by one change (two
+        contacts trading addresses in one batch) can be taken by the next."""
+        done: list[Row] = []
+        pending = self._order_email_changes(rows)
+        while pending:
+            retry = [r for r in pending if self._change_email(r, master, last=False) == "retry"]
+            done += [row for row in pending if row not in retry]
+            if len(retry) == len(pending):
+                for row in retry:
+                    if self._change_email(row, master, last=True) == "ok":
+                        done.append(row)
+                break
+            pending = retry
+        return [row for row in done if row.email_changed]
+
+    def _change_email(self, row: Row, master: int, *, last: bool) -> str:
+        """The source changed this contact's email: update the same Brevo contact.
+
+        Brevo clears the blocklist on an email change unless the same body sets it, so a
+        blocklisted contact keeps `emailBlacklisted: true` in that very request. Returns
+        "ok", "retry" (the address is still another contact's) or "failed".
+        """
+        path = f"/contacts/{quote(str(row.ext_id), safe='')}"
+        stream = row.stream or "contacts"
         body: dict[str, t.Any] = {"attributes": {**row.attrs, "EMAIL": row.email}}
         if row.sms:
             body["attributes"]["SMS"] = row.sms
-        lists = sorted({master, *row.lists})
-        body["listIds"] = lists
-        try:
-            self.client.request("PUT", path, params={"identifierType": "ext_id"}, body=body)
-            self.s.count("email_changes")
-        except BrevoConflict as exc:
-            self.rejects.add(
-                row.stream or "contacts",
-                row.key,
-                "duplicate_email",
-                f"cannot change the email of {row.ext_id} to {row.email}: "
-                f"{exc.brevo_message or exc.code} ({', '.join(exc.duplicate_identifiers)})",
-                "email",
-            )
-            return
-        except BrevoInvalid as exc:
-            self.rejects.add(
-                row.stream or "contacts", row.key, exc.code or "invalid", str(exc), "email"
-            )
-            return
-        if row.blocklist:  # Brevo clears the blocklist on an email change: re-apply it
-            self.client.request(
-                "PUT", path, params={"identifierType": "ext_id"}, body={"emailBlacklisted": True}
-            )
+        body["listIds"] = sorted({master, *row.lists})
+        if row.blocklist:
+            body["emailBlacklisted"] = True
+        for _ in range(2):
+            try:
+                self.client.request("PUT", path, params={"identifierType": "ext_id"}, body=body)
+                self.s.count("email_changes")
+                row.email_changed = True
+                return "ok"
+            except BrevoConflict as exc:
+                dup = {d.lower() for d in exc.duplicate_identifiers}
+                if "sms" in dup and "SMS" in body["attributes"]:
+                    self.rejects.add(
+                        stream,
+                        row.key,
+                        "duplicate_phone",
+                        f"SMS {row.sms} belongs to another Brevo contact; written without it",
+                        "SMS",
+                        written=True,
+                    )
+                    del body["attributes"]["SMS"]
+                    row.sms = None
+                    continue
+                if not last:
+                    return "retry"
+                self.rejects.add(
+                    stream,
+                    row.key,
+                    "duplicate_email",
+                    f"cannot change the email of {row.ext_id} to {row.email}: "
+                    f"{exc.brevo_message or exc.code} ({', '.join(exc.duplicate_identifiers)})",
+                    "email",
+                )
+                return "failed"
+            except BrevoInvalid as exc:
+                self.rejects.add(stream, row.key, exc.code or "invalid", str(exc), "email")
+                return "failed"
+        return "failed"
 
     def _verify(self, rows: list[Row], master: int, since: dt.datetime) -> None:
         """Read the written contacts back and check every converted value landed."""
@@ -768,7 +830,7 @@ class ContactWriter:
                         written=True,
                     )
             if row.email and contact.get("email") and str(contact["email"]).lower() != row.email:
-                self._change_email(row, master)
+                self._change_email(row, master, last=True)
         if missing:
             LOGGER.info("%d written contacts were unchanged in Brevo (not re-read)", missing)
 
