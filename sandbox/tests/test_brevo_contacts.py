@@ -318,6 +318,11 @@ def test_get_contacts_paging_sort_modified_since_and_list_filter(api: BrevoClien
     api.put(f"/contacts/{ids[2]}", {"attributes": {"FIRSTNAME": "Changed"}})
     changed = api.get("/contacts", params={"modifiedSince": since}).json()
     assert [c["id"] for c in changed["contacts"]] == [ids[2]]
+    created = api.get("/contacts", params={"createdSince": since, "sort": "asc"}).json()
+    assert created["count"] == 0  # the last one was created at `since`, not after
+    first_created = api.get(f"/contacts/{ids[0]}").json()["createdAt"]
+    created = api.get("/contacts", params={"createdSince": first_created, "sort": "asc"}).json()
+    assert [c["id"] for c in created["contacts"]] == ids[1:]
     offset_since = since.replace("Z", "+00:00")
     assert api.get("/contacts", params={"modifiedSince": offset_since}).json()["count"] == 1
     r = api.get("/contacts", params={"modifiedSince": "yesterday"})

@@ -208,6 +208,12 @@ def test_update_list_name_or_folder_and_delete(api: BrevoClient) -> None:
     assert r.status_code == 400
     assert r.json()["code"] == "invalid_parameter"
     assert "folderId" in r.json()["message"]
+    other = new_list(api, "Other", f1)
+    api.post("/contacts", {"email": "a@example.com", "listIds": [other]})
+    assert api.delete(f"/contacts/lists/{other}").status_code == 204
+    assert api.get(f"/contacts/lists/{other}").status_code == 404
+    assert api.get("/contacts/a%40example.com").json()["listIds"] == []
+    assert api.put(f"/contacts/folders/{f2}", {}).status_code == 400
     assert api.put(f"/contacts/folders/{f2}", {"name": "Renamed"}).status_code == 204
     assert api.get(f"/contacts/folders/{f2}").json()["name"] == "Renamed"
     assert api.delete(f"/contacts/folders/{f2}").status_code == 204  # deletes its lists

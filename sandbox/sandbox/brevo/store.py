@@ -135,10 +135,15 @@ CONTACT_COLUMNS = (
 )
 
 
-def iso(epoch: float) -> str:
+def iso_ms(ms: int) -> str:
     """Brevo-style UTC time with milliseconds, e.g. ``2026-11-27T18:05:03.123Z``."""
-    d = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
+    d = dt.datetime.fromtimestamp(ms // 1000, tz=dt.UTC)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def iso(epoch: float) -> str:
+    """``iso_ms`` of an epoch in seconds (truncated to the millisecond)."""
+    return iso_ms(int(epoch * 1000))
 
 
 def parse_time(value: str) -> str | None:
@@ -152,7 +157,8 @@ def parse_time(value: str) -> str | None:
         return None
     if d.tzinfo is None:
         d = d.replace(tzinfo=dt.UTC)
-    return iso(d.timestamp())
+    whole = d.replace(microsecond=0)
+    return iso_ms(int(whole.timestamp()) * 1000 + d.microsecond // 1000)
 
 
 @dataclass
@@ -239,7 +245,7 @@ class Store:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.executescript(SCHEMA)
-        self._last_time = ""
+        self._last_ms = 0
         if not self.conn.execute("SELECT 1 FROM attributes LIMIT 1").fetchone():
             with self.transaction():
                 self._insert_default_attributes()
@@ -261,12 +267,14 @@ class Store:
         self.conn.execute("COMMIT")
 
     def now(self) -> str:
-        """The current time as stored; never earlier than a previous call's."""
-        stamp = iso(time.time())
-        if stamp <= self._last_time:
-            stamp = self._last_time
-        self._last_time = stamp
-        return stamp
+        """The current time as stored, strictly increasing across calls (a call within the
+        same millisecond as the previous one gets the next millisecond), so two writes never
+        share a ``modifiedAt`` and "modified since" is exact."""
+        ms = int(time.time() * 1000)
+        if ms <= self._last_ms:
+            ms = self._last_ms + 1
+        self._last_ms = ms
+        return iso_ms(ms)
 
     def close(self) -> None:
         self.conn.close()
