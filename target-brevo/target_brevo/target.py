@@ -98,8 +98,11 @@ class TargetBrevo(Target):
         th.Property(
             "unlinked_messages_as_drafts",
             th.BooleanType,
-            default=True,
-            description="Messages that no campaign links to become drafts of their own.",
+            default=False,
+            description=(
+                "Messages no campaign of the run links to become drafts of their own "
+                "(`[ac-message-<id>]`); off: they wait for their campaign."
+            ),
         ),
         th.Property(
             "rejects_file",

@@ -64,6 +64,7 @@ def test_streams_mapped_to_events_go_through_the_batch_endpoint(
     cfg = config_for(
         brevo,
         stream_mapping={
+            "visits": {"kind": "events", "contact_field": "contact_id", "date_field": "when"},
             "orders": {
                 "kind": "events",
                 "event_name": "order placed",
@@ -111,10 +112,21 @@ def test_streams_mapped_to_events_go_through_the_batch_endpoint(
             "orders", {"id": 102, "contact_id": None, "email": None, "total": 1, "placed_at": None}
         )
     )
+    # Brevo refuses this one event in a 207 (its date is not ISO 8601): a reject, the rest lands
+    visit_props = {
+        "id": {"type": "integer"},
+        "contact_id": {"type": "integer"},
+        "when": {"type": "string"},
+    }
+    m.items.append(h.schema_msg("visits", visit_props, ["id"]))
+    m.items.append(h.record_msg("visits", {"id": 1, "contact_id": 2, "when": "2026-03-08T09:00Z"}))
+    m.items.append(h.record_msg("visits", {"id": 2, "contact_id": 3, "when": "last tuesday"}))
     h.run_target(cfg, m)
     dump = brevo.control.dump()
-    events = dump["events"]
+    events = [e for e in dump["events"] if e["event_name"] == "order_placed"]
     assert len(events) == 2
+    visits = [e for e in dump["events"] if e["event_name"] == "visits"]
+    assert [e["identifiers"] for e in visits] == [{"ext_id": "ac-2"}]
     first = next(e for e in events if e["identifiers"].get("ext_id") == "ac-1")
     assert first["event_name"] == "order_placed"
     assert first["event_properties"]["total"] == "12.5"
@@ -125,6 +137,9 @@ def test_streams_mapped_to_events_go_through_the_batch_endpoint(
     assert second["event_properties"]["_source_key"] == 101
     paths = {e["route"] for e in h.api_requests(brevo) if "/events" in e["path"]}
     assert paths == {"/v3/events/batch"}
-    rejects = [r for r in h.rejects_of(cfg) if r["stream"] == "orders"]
-    assert [(r["key"], r["code"]) for r in rejects] == [(102, "missing_identifier")]
+    rejects = [r for r in h.rejects_of(cfg) if r["stream"] in ("orders", "visits")]
+    assert sorted((r["stream"], r["key"], r["code"]) for r in rejects) == [
+        ("orders", 102, "missing_identifier"),
+        ("visits", 2, "invalid_parameter"),
+    ]
     assert h.client_errors(brevo) == []

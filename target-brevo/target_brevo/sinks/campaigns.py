@@ -120,7 +120,7 @@ class CampaignWriter:
             if touched:
                 name = str(campaign.get("name") or f"Campaign {cid}")
                 todo.append((self.campaign_streams[cid], name, f"{prefix}campaign-{cid}", message))
-        if self.s.config.get("unlinked_messages_as_drafts", True):
+        if self.s.config.get("unlinked_messages_as_drafts", False):
             linked = self._linked_messages()
             for mid in sorted(new_m - linked):
                 message = self.messages[mid]
