@@ -315,6 +315,7 @@ class ActiveCampaignStream(RESTStream[int]):
         if status == 429:
             wait = parse_retry_after(response.headers.get("Retry-After"))
             self.ac_tap.pacer.defer(wait if wait is not None else RETRY_BASE_SECONDS)
+            self.ac_tap.pacer.slow_down()
             raise RetriableAPIError(self.response_error_message(response), response)
         if status >= 500 or status in RETRIABLE_4XX:
             raise RetriableAPIError(self.response_error_message(response), response)

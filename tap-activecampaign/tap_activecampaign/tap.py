@@ -138,10 +138,12 @@ class TapActiveCampaign(Tap):
             title="Account time zone",
             description=(
                 "IANA zone of the account (Settings -> Account), e.g. `America/Chicago`, used "
-                "to read AC's naive `*_timestamp` values. Unset: taken from the `local_zone_id` "
-                "of `GET /users/me` when it names a zone; otherwise the UTC offset of an "
-                "offset-aware date of that user is used as a fixed offset (no DST rules, a "
-                "warning is logged). Set it to be exact across DST changes."
+                "to read AC's naive `*_timestamp` values (offset-aware dates such as udate and "
+                "mdate never need it). Unset: inferred once per run (1-2 requests) from a zone "
+                "named by `GET /users/me`, else from the UTC offsets of the dates of one page of "
+                "contacts (the IANA zone matching every offset, DST included; a fixed offset if "
+                "no DST change is seen), else UTC; the choice is logged as a warning. Set it to "
+                "be exact."
             ),
         ),
         th.Property(
@@ -177,6 +179,7 @@ class TapActiveCampaign(Tap):
         normalize_api_url(str(self.config.get("api_url", "")))  # fail early on a bad URL
         if self.config.get("account_timezone"):
             self.clock.set_timezone(parse_timezone(str(self.config["account_timezone"])))
+        self.pacer.reset_margin()
 
     # --- shared services --------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from tap_activecampaign.client import (
     normalize_api_url,
     parse_retry_after,
 )
-from tap_activecampaign.pacing import SAFETY_MARGIN, RequestPacer
+from tap_activecampaign.pacing import MAX_MARGIN, SAFETY_MARGIN, RequestPacer
 from tap_activecampaign.paging import meta_total, offset_has_more, split_id_range
 from tap_activecampaign.records import RecordNormalizer, decamelize, to_bool, to_int
 from tap_activecampaign.timestamps import AccountClock, format_utc, parse_timezone
@@ -149,6 +149,19 @@ def test_pacer_defer_pauses_everyone_and_zero_means_unlimited() -> None:
     for _ in range(50):
         unlimited.acquire()
     assert fake.now == before
+
+
+def test_pacer_widens_its_headroom_after_a_429() -> None:
+    fake = FakeTime()
+    pacer = RequestPacer(5, clock=fake.clock, sleep=fake.sleep)
+    before = pacer.interval
+    pacer.slow_down()
+    assert pacer.interval > before
+    for _ in range(20):
+        pacer.slow_down()
+    assert pacer.interval == pytest.approx((1 + MAX_MARGIN) / 5)
+    pacer.reset_margin()
+    assert pacer.interval == pytest.approx(before)
 
 
 def test_pacer_is_shared_by_threads() -> None:
