@@ -163,6 +163,7 @@ def test_values_are_typed_and_unconvertible_ones_rejected(
         {"id": 1, "contact": 1, "field": 2, "value": "someday"},  # not a date
         {"id": 2, "contact": 1, "field": 1, "value": "gigantic"},  # not an option
         {"id": 3, "contact": 2, "field": 2, "value": "2001-02-03"},
+        {"id": 4, "contact": 99, "field": 5, "value": "no such contact"},
     ]
     h.run_target(cfg, h.ac_input(campaigns=False, values=values))
     by_ext = h.contacts_by_ext(brevo.control.dump())
@@ -172,6 +173,8 @@ def test_values_are_typed_and_unconvertible_ones_rejected(
     assert rejects[1]["code"] == "invalid_value"
     assert "BIRTHDAY (date)" in rejects[1]["reason"]
     assert "SIZE (category)" in rejects[2]["reason"]
+    assert rejects[99]["code"] == "unknown_contact"  # no email-less contact is created
+    assert all(c.get("email") for c in brevo.control.dump()["contacts"])
 
 
 def test_values_brevo_drops_are_detected(

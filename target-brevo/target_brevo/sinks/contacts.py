@@ -550,6 +550,17 @@ class ContactWriter:
         self.existing = existing
         for row_key, row in list(self.rows.items()):
             contact = existing.get(row.ext_id or "") or existing.get(f"email:{row.email}")
+            if contact is None and not row.full:
+                # values or a blocklist for a contact Brevo does not have (its contact record
+                # was never written): an import would create an email-less contact
+                del self.rows[row_key]
+                self.rejects.add(
+                    row.stream or "contacts",
+                    row.key,
+                    "unknown_contact",
+                    f"contact {row.ext_id} is not in Brevo; its values were not written",
+                )
+                continue
             if contact is None:
                 continue
             row.lists -= {int(x) for x in contact.get("listUnsubscribed") or []}
@@ -609,7 +620,7 @@ class ContactWriter:
         for lists, blocklist, rows in planned:
             for chunk in self._chunks(rows):
                 imports.append(Import(rows=chunk, list_ids=sorted(lists), blocklist=blocklist))
-        since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=15)  # allow for clock skew
         for imp in imports:
             self._submit(imp, master)
         if imports:
