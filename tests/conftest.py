@@ -23,6 +23,7 @@ def make_pipeline(tmp_path: Path) -> Iterator[PipelineFactory]:
     them: a fixed string could appear by coincidence, a random one only by a leak.
     """
     started: list[SandboxProcess] = []
+    pipelines: list[Pipeline] = []
 
     def factory(
         *, contacts: int = 250, seed: int = 11, ac: dict[str, Any] | None = None,
@@ -40,11 +41,34 @@ def make_pipeline(tmp_path: Path) -> Iterator[PipelineFactory]:
         started.append(br_sb)
         workdir = tmp_path / f"pipeline-{len(started) // 2}"
         workdir.mkdir()
-        return Pipeline(
+        pipeline = Pipeline(
             ac_url=ac_sb.base_url, ac_token=ac_token, brevo_url=br_sb.api_url,
             brevo_key=brevo_key, workdir=workdir, extra_env=dict(env or {}),
         )
+        pipelines.append(pipeline)
+        return pipeline
 
     yield factory
     for sb in started:
         sb.stop()
+    for p in pipelines:
+        assert_no_secret_leaked(p)
+
+
+def assert_no_secret_leaked(p: Pipeline) -> None:
+    """Neither credential appears in any output, log, rejects file, state or database.
+
+    Meltano's own per-run plugin config (`.meltano/run/*/*.config.json`) is where credentials
+    are meant to be, and is left out.
+    """
+    secrets_ = (p.ac_token.encode(), p.brevo_key.encode())
+    blobs: list[tuple[str, bytes]] = [(f"run output {i}", o.encode()) for i, o in
+                                      enumerate(p.outputs)]
+    for path in p.workdir.rglob("*"):
+        if path.is_file() and not path.is_symlink() and ".meltano/run" not in str(path):
+            if any(part in ("extractors", "loaders") for part in path.relative_to(p.workdir).parts):
+                continue
+            blobs.append((str(path), path.read_bytes()))
+    for where, blob in blobs:
+        for secret in secrets_:
+            assert secret not in blob, f"a credential leaked into {where}"
