@@ -113,6 +113,13 @@ def test_timeout_and_timeout_after(ac: SandboxProcess) -> None:
     log = ac.control.requests()["log"]
     assert [(e["status"], e["fault"]) for e in log] == [("timeout", "timeout"),
                                                         (200, "timeout_after")]
+    # a client that waits longer than the delay gets the late response
+    ac.control.set_faults(script=["timeout"], timeout_s=0.6)
+    t = time.perf_counter()
+    r = get(ac, timeout=5)
+    assert r.status_code == 200
+    assert len(r.json()["contacts"]) == 30
+    assert time.perf_counter() - t >= 0.6
 
 
 def test_fault_rate_is_seeded_and_path_filtered(ac: SandboxProcess) -> None:

@@ -9,9 +9,11 @@ Kinds a service supports: `Service.fault_kinds` (unknown kinds are rejected by t
 surface with 400). Default kinds for `--fault-rate` without `--faults`:
 `Service.default_fault_kinds`.
 
-Semantics (contracts §2): pre-handler kinds do not run the handler (`reset`, status kinds,
-`timeout` delays and then runs it normally); post-handler kinds run the handler first
-(`reset_after`, `timeout_after`, `empty`, `truncated`; the last two keep the handler's status).
+Semantics (contracts §2): pre-handler kinds do not run the handler (`reset`, status kinds;
+`timeout` waits `timeout_s` first, then runs the handler and answers late only if the client is
+still connected, so a client that timed out leaves no effect); post-handler kinds run the
+handler first (`reset_after`, `timeout_after`, `empty`, `truncated`; the last two keep the
+handler's status).
 """
 
 from __future__ import annotations
