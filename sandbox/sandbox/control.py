@@ -48,6 +48,7 @@ class SandboxControl:
         script: list[str] | None = None,
         paths: list[str] | None = None,
         timeout_s: float | None = None,
+        burst: int | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {}
         for key, value in (
@@ -57,6 +58,7 @@ class SandboxControl:
             ("script", script),
             ("paths", paths),
             ("timeout_s", timeout_s),
+            ("burst", burst),
         ):
             if value is not None:
                 body[key] = value

@@ -170,3 +170,13 @@ def test_fixed_and_jittered_latency(ac: SandboxProcess) -> None:
     ac.control.set_latency(fixed_ms=500)
     ac.control.health()  # control requests are never delayed
     assert time.perf_counter() - t < 0.4
+
+
+def test_429_bursts(ac: SandboxProcess) -> None:
+    ac.control.set_faults(rate=0.15, kinds=["429"], burst=3, seed=2)
+    rs = [get(ac, "/users/me") for _ in range(40)]
+    marks = "".join("x" if r.status_code == 429 else "." for r in rs)
+    runs = [len(x) for x in marks.split(".") if x]
+    assert runs, marks
+    assert all(n >= 3 for n in runs), marks
+    assert all(r.headers["Retry-After"] == "1" for r in rs if r.status_code == 429)

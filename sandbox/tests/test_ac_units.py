@@ -150,6 +150,18 @@ def test_fault_rate_is_seeded() -> None:
     assert set(hits) == {"500", "503"}
 
 
+def test_fault_bursts_repeat_the_picked_fault() -> None:
+    f = FaultInjector({"429"}, ["429"])
+    f.configure({"rate": 0.1, "kinds": ["429"], "seed": 4, "burst": 5})
+    picks = ["x" if f.pick("/x") else "." for _ in range(400)]
+    runs = [len(r) for r in "".join(picks).split(".") if r]
+    assert runs
+    assert all(n >= 5 for n in runs)
+    assert f.as_dict()["burst"] == 5
+    with pytest.raises(FaultConfigError):
+        f.configure({"rate": 0.1, "burst": 0})
+
+
 def test_unknown_fault_kind_is_rejected() -> None:
     f = FaultInjector({"500"}, ["500"])
     with pytest.raises(FaultConfigError):

@@ -5,6 +5,9 @@ performs the transport-level ones itself (`reset`, `reset_after`, `truncated`, `
 `timeout`, `timeout_after`). For status faults ("403", "429", "500", "502", "503", "524", "425")
 it asks the service for the body: `Service.error_response(kind, request)`.
 
+At a rate, `"burst": n` repeats each picked fault on the next n-1 matching requests too (a
+burst of 429s, an outage of 503s); a script spells bursts out.
+
 Kinds a service supports: `Service.fault_kinds` (unknown kinds are rejected by the control
 surface with 400). Default kinds for `--fault-rate` without `--faults`:
 `Service.default_fault_kinds`.
@@ -52,6 +55,9 @@ class FaultInjector:
         self.script: list[str] | None = None
         self.paths: list[str] = []
         self.timeout_s = DEFAULT_TIMEOUT_S
+        self.burst = 1
+        self._burst_kind: str | None = None
+        self._burst_left = 0
         self._rng = random.Random(seed)
         self.configure({"rate": rate, "kinds": list(kinds or self.default_kinds), "seed": seed})
 
@@ -83,12 +89,19 @@ class FaultInjector:
         self.script = new_script
         self.paths = list(paths)
         self.timeout_s = float(body.get("timeout_s", DEFAULT_TIMEOUT_S))
+        burst = int(body.get("burst", 1))
+        if burst < 1:
+            raise FaultConfigError("burst must be >= 1")
+        self.burst = burst
+        self._burst_kind, self._burst_left = None, 0
         if "seed" in body:
             self.seed = int(body["seed"])
         self._rng = random.Random(self.seed)
         return self.as_dict()
 
     def clear(self) -> None:
+        self._burst_kind, self._burst_left = None, 0
+        self.burst = 1
         self.rate = 0.0
         self.script = None
         self.paths = []
@@ -102,6 +115,7 @@ class FaultInjector:
             "script": self.script,
             "paths": self.paths,
             "timeout_s": self.timeout_s,
+            "burst": self.burst,
         }
 
     def pick(self, path: str) -> str | None:
@@ -113,8 +127,14 @@ class FaultInjector:
                 return None
             kind = self.script.pop(0)
             return None if kind == "ok" else kind
+        if self._burst_left > 0 and self._burst_kind is not None:
+            self._burst_left -= 1
+            return self._burst_kind
         if self.rate <= 0.0 or not self.kinds:
             return None
         if self._rng.random() < self.rate:
-            return self._rng.choice(self.kinds)
+            kind = self._rng.choice(self.kinds)
+            if self.burst > 1:
+                self._burst_kind, self._burst_left = kind, self.burst - 1
+            return kind
         return None
