@@ -29,7 +29,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -466,7 +466,3 @@ def run_app(app: web.Application, host: str, port: int, out: Any = None) -> None
     for name in ("aiohttp.server", "aiohttp.web", "asyncio"):
         logging.getLogger(name).addFilter(quiet)
     asyncio.run(_serve(app, host, port, out or sys.stdout))
-
-
-def parse_fault_list(value: str) -> Sequence[str]:
-    return [f.strip() for f in value.split(",") if f.strip()]
