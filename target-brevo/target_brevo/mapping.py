@@ -152,7 +152,10 @@ def normalise_phone(value: t.Any, region: str | None) -> tuple[str | None, str |
         number = phonenumbers.parse(text, (region or None) if not text.startswith("+") else None)
     except phonenumbers.NumberParseException as exc:
         return None, f"invalid phone number {value!r}: {exc}"
-    if not phonenumbers.is_valid_number(number):
+    region_of = phonenumbers.region_code_for_country_code(number.country_code or 0)
+    # The shape Brevo accepts (a known country code, a possible length): stricter checks on
+    # number allocation would drop numbers Brevo takes (e.g. the 555 range).
+    if region_of == "ZZ" or not phonenumbers.is_possible_number(number):
         return None, f"invalid phone number {value!r}"
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 

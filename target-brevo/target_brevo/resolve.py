@@ -86,6 +86,7 @@ class Resolver:
         self._folder_id: int | None = None
         self._lists: dict[str, tuple[int, str]] | None = None  # key → (id, full name)
         self.list_sizes: dict[int, int] = {}  # members when the lists were read
+        self.created_lists: set[int] = set()  # created by this run: only we added members
         self._attributes: dict[str, Attribute] | None = None
         self._campaigns: dict[str, dict[str, t.Any]] | None = None
         self.created: dict[str, int] = {}
@@ -189,6 +190,7 @@ class Resolver:
         list_id = create_then_lookup(create, lookup, f"list {full!r}")
         self.lists()[key] = (list_id, full)
         self.list_sizes.setdefault(list_id, 0)
+        self.created_lists.add(list_id)
         return list_id
 
     def master_list(self) -> int:

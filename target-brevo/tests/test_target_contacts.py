@@ -130,18 +130,27 @@ def test_email_change_updates_the_same_contact_and_existing_email_is_linked(
 
 
 def test_invalid_email_and_phone_are_reported(brevo: t.Any, config_for: t.Any, h: t.Any) -> None:
+    # someone already in Brevo (outside the synced lists) holds a number a source contact has
+    resp = requests.post(
+        f"{brevo.api_url}/contacts",
+        json={"email": "holder@example.com", "attributes": {"SMS": "+14155550199"}},
+        headers={"api-key": brevo.token},
+        timeout=10,
+    )
+    assert resp.status_code == 201
     cfg = config_for(brevo)
     people = [
         h.contact(1, phone="+1 415 555 2671"),
         h.contact(2, email="not-an-email"),
         h.contact(3, phone="12"),  # invalid: written without it
         h.contact(4, phone="(415) 555-2671"),  # the same number as contact 1
+        h.contact(5, phone="(415) 555-0199"),  # Brevo's import refuses the row: written again
     ]
     members = [{"id": 1, "contact": 2, "list": 1, "status": 1}]
     run = h.run_target(cfg, h.ac_input(campaigns=False, contacts=people, memberships=members))
     assert run.states
     by_ext = h.contacts_by_ext(brevo.control.dump())
-    assert set(by_ext) == {"ac-1", "ac-3", "ac-4"}
+    assert set(by_ext) == {"ac-1", "ac-3", "ac-4", "ac-5"}
     assert by_ext["ac-3"]["sms"] is None
     assert by_ext["ac-1"]["sms"] == "+14155552671"
     assert by_ext["ac-4"]["sms"] is None
@@ -152,6 +161,9 @@ def test_invalid_email_and_phone_are_reported(brevo: t.Any, config_for: t.Any, h
     assert rejects[(3, "invalid_phone")]["record_written"] is True
     assert rejects[(3, "invalid_phone")]["field"] == "phone"
     assert rejects[(4, "duplicate_phone")]["record_written"] is True
+    assert rejects[(5, "duplicate_phone")]["record_written"] is True
+    assert by_ext["ac-5"]["sms"] is None
+    assert by_ext["ac-5"]["email"] == "person5@example.com"
     assert h.client_errors(brevo) == []
 
 

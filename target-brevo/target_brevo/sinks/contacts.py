@@ -519,6 +519,8 @@ class ContactWriter:
                 out[str(ext)] = contact
             if contact.get("email"):
                 out["email:" + str(contact["email"]).lower()] = contact
+            if attrs.get("SMS"):
+                out["sms:+" + str(attrs["SMS"]).lstrip("+")] = contact
 
         if math.ceil(size / 1000) <= len(keys) + len(emails):
             offset = 0
@@ -548,6 +550,7 @@ class ContactWriter:
     def _apply_existing(self, existing: dict[str, dict[str, t.Any]], master: int) -> None:
         """Keep consent Brevo holds, and drop writes that would change nothing."""
         self.existing = existing
+        self._phones_in_use(existing)
         for row_key, row in list(self.rows.items()):
             contact = existing.get(row.ext_id or "") or existing.get(f"email:{row.email}")
             if contact is None and not row.full:
@@ -582,11 +585,43 @@ class ContactWriter:
                 if list_id in skip:
                     ext_ids.discard(ext)
         for list_id, ext_ids in self.removes.items():
+            if list_id in self.resolver.created_lists:
+                ext_ids.clear()  # a list this run created holds only what it added
             for ext in list(ext_ids):
                 contact = existing.get(ext)
                 members = {int(x) for x in (contact or {}).get("listIds") or []}
                 if contact is not None and list_id not in members:
                     ext_ids.discard(ext)
+
+    def _phones_in_use(self, existing: dict[str, dict[str, t.Any]]) -> None:
+        """An SMS number another contact holds (in Brevo or earlier in this batch) is left
+        out up front, with a note, instead of costing a refused import row."""
+        seen: dict[str, str | None] = {}
+        for sms_key, holder in existing.items():  # Brevo's holder keeps its number
+            if sms_key.startswith("sms:"):
+                attrs = holder.get("attributes") or {}
+                seen[sms_key[4:]] = attrs.get("EXT_ID") or holder.get("ext_id")
+        for row in self.rows.values():
+            if not row.sms:
+                continue
+            sms_holder = existing.get(f"sms:{row.sms}")
+            taken: bool
+            if sms_holder is not None and not row.ext_id:
+                taken = str(sms_holder.get("email") or "").lower() != row.email
+            else:
+                taken = row.sms in seen and seen[row.sms] != row.ext_id
+            if taken:
+                self.rejects.add(
+                    row.stream or "contacts",
+                    row.key,
+                    "duplicate_phone",
+                    f"SMS {row.sms} belongs to another Brevo contact; written without it",
+                    "SMS",
+                    written=True,
+                )
+                row.sms = None
+            else:
+                seen[row.sms] = row.ext_id
 
     @staticmethod
     def _unchanged(row: Row, contact: dict[str, t.Any], master: int) -> bool:
