@@ -267,6 +267,8 @@ def convert(
     """
     if value is None or (isinstance(value, str) and value.strip() == ""):
         return ""
+    if brevo_type == "date" and isinstance(value, str) and value.strip().startswith("0000-00-00"):
+        return ""  # ActiveCampaign's zero date: no date
     if brevo_type == "text":
         return to_text(value)
     if brevo_type == "date":

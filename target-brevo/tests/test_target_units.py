@@ -50,6 +50,7 @@ def test_values_convert_to_the_attribute_type() -> None:
     assert convert("Gold", "category", enumeration={"gold": 7}) == 7
     assert convert("||a||b||", "multiple-choice", options=["A", "b"]) == ["A", "b"]
     assert convert(None, "float") == ""
+    assert convert("0000-00-00", "date") == ""  # AC's zero date clears the value
     assert convert({"a": 1}, "text") == '{"a":1}'
     for value, typ in [("soon", "date"), ("abc", "float"), ("maybe", "boolean")]:
         with pytest.raises(ConversionError):
