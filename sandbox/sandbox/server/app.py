@@ -290,6 +290,9 @@ def _make_middleware(state: SandboxState) -> Any:
                     resp = await handler(request)
                 except web.HTTPException as exc:
                     resp = _http_exception_response(exc)
+                except Exception:  # a sandbox bug: say so loudly, answer a plain 500
+                    log.exception("sandbox handler failed: %s %s", request.method, path)
+                    resp = json_response({"message": "sandbox handler error"}, status=500)
             _apply_headers(resp, decision.headers)
             status = resp.status
 
