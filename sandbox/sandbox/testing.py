@@ -14,6 +14,7 @@ and `sandbox_factory(kind, **flags)` (everything it starts is stopped at teardow
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -31,6 +32,15 @@ from sandbox.control import SandboxControl
 DEFAULT_TOKENS = {"activecampaign": "sandbox-ac-token", "brevo": "xkeysib-sandbox-key"}
 TOKEN_FLAGS = {"activecampaign": "token", "brevo": "api_key"}
 READY_PREFIX = "SANDBOX_READY "
+_RUNNING: set[subprocess.Popen[str]] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """Never leave a sandbox behind, even when the test process ends without teardown."""
+    for proc in list(_RUNNING):
+        if proc.poll() is None:
+            proc.kill()
 
 
 def flags_to_argv(flags: dict[str, Any]) -> list[str]:
@@ -94,6 +104,7 @@ class SandboxProcess:
             text=True,
             env=env,
         )
+        _RUNNING.add(self.proc)
         line_box: list[str] = []
         stdout = self.proc.stdout
         assert stdout is not None
@@ -135,6 +146,8 @@ class SandboxProcess:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+        if proc is not None:
+            _RUNNING.discard(proc)
         if proc is not None and proc.stdout is not None:
             proc.stdout.close()
         if self._stderr is not None and not keep_stderr:
