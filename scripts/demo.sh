@@ -26,7 +26,7 @@ trap cleanup EXIT INT TERM
 
 start_sandbox() {  # name, log file, args...
   local name=$1 log=$2; shift 2
-  python -m sandbox "$name" "$@" >"$log" 2>&1 &
+  python -P -m sandbox "$name" "$@" >"$log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 300); do
     if grep -q '^SANDBOX_READY' "$log"; then
