@@ -159,12 +159,13 @@ class TapActiveCampaign(Tap):
             default=False,
         ),
         th.Property(
-            "contacts_concurrency",
+            "concurrency",
             th.IntegerType,
-            title="Contacts concurrency",
+            title="Concurrency",
             description=(
-                "Contact id ranges read at once. Raise it for high-latency links; the "
-                "request budget stays max_requests_per_second whatever this is."
+                "Requests in flight at once: contact id ranges read in parallel, and later "
+                "pages of the other streams. It hides latency; the request budget stays "
+                "max_requests_per_second whatever this is."
             ),
             default=6,
         ),
@@ -195,6 +196,11 @@ class TapActiveCampaign(Tap):
             if self._session is None:
                 self._session = PacedSession(self.pacer)
             return self._session
+
+    @property
+    def page_concurrency(self) -> int:
+        """Requests in flight at once for one stream (``concurrency``)."""
+        return max(1, int(self.config.get("concurrency") or 6))
 
     def sync_started_at(self) -> str:
         """When this run started (UTC), the cap of every bookmark it writes."""
@@ -241,7 +247,7 @@ class TapActiveCampaign(Tap):
             AccountContactsStream,
         ]
         streams: list[Stream] = [cls(tap=self) for cls in classes]
-        concurrency = int(self.config.get("contacts_concurrency") or 6)
+        concurrency = int(self.config.get("concurrency") or 6)
         for stream in streams:
             if isinstance(stream, ContactsStream):
                 stream.workers = max(1, concurrency)

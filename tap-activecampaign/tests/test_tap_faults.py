@@ -40,7 +40,7 @@ def sandbox() -> t.Iterator[SandboxProcess]:
 
 
 def _config(sb: SandboxProcess) -> dict[str, t.Any]:
-    return tap_config(sb, request_timeout=1, contacts_concurrency=2)
+    return tap_config(sb, request_timeout=1, concurrency=2)
 
 
 def _content(out: TapOutput) -> dict[str, dict[int, t.Any]]:

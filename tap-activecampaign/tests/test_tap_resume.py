@@ -28,7 +28,7 @@ def clean(sandbox: SandboxProcess, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def _config(sb: SandboxProcess) -> dict[str, t.Any]:
-    return tap_config(sb, contacts_concurrency=3)
+    return tap_config(sb, concurrency=3)
 
 
 @pytest.mark.parametrize("fraction", [0.05, 0.3, 0.5, 0.7, 0.95])
