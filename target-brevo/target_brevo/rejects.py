@@ -13,6 +13,10 @@ from target_brevo.serialize import dumps
 LOGGER = logging.getLogger("target_brevo.rejects")
 
 
+# Notes on written records that still lost a value count towards `max_rejects` too.
+VALUE_LOSSES = {"invalid_value", "value_not_stored"}
+
+
 class TooManyRejectsError(RuntimeError):
     """More rejects than `max_rejects`: the run fails before STATE moves."""
 
@@ -29,6 +33,7 @@ class Rejects:
         self.path = Path(path) if path else None
         self.max_rejects = max_rejects
         self.count = 0
+        self.not_written = 0  # records that did not reach Brevo: these count for max_rejects
         self.by_code: dict[str, int] = {}
         self.entries: list[dict[str, t.Any]] = []
         self._lock = threading.Lock()
@@ -55,6 +60,8 @@ class Rejects:
         }
         with self._lock:
             self.count += 1
+            if not written or code in VALUE_LOSSES:
+                self.not_written += 1
             self.by_code[code] = self.by_code.get(code, 0) + 1
             self.entries.append(entry)
             if self.path is not None:
@@ -64,10 +71,15 @@ class Rejects:
         LOGGER.warning("Rejected %s %s: %s (%s)", stream, key, reason, code)
 
     def check(self) -> None:
-        """Raise when the run is over its reject budget."""
-        if self.max_rejects is not None and self.max_rejects >= 0 and self.count > self.max_rejects:
+        """Raise when more records than `max_rejects` did not reach Brevo.
+
+        Notes about records that were written without a phone number are in the file but do
+        not count; a lost value (`invalid_value`, `value_not_stored`) does.
+        """
+        limit = self.max_rejects
+        if limit is not None and limit >= 0 and self.not_written > limit:
             msg = (
-                f"{self.count} rejects exceed max_rejects={self.max_rejects}; "
+                f"{self.not_written} rejected records exceed max_rejects={limit}; "
                 "failing the run before STATE moves"
             )
             raise TooManyRejectsError(msg)

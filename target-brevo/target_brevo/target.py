@@ -114,7 +114,10 @@ class TargetBrevo(Target):
             "max_rejects",
             th.IntegerType,
             default=1000,
-            description="The run fails (no STATE) when there are more rejects; -1 = no limit.",
+            description=(
+                "The run fails (no STATE) when more records than this were not written or lost "
+                "a value (notes such as a dropped phone number do not count); -1 = no limit."
+            ),
         ),
         th.Property(
             "dry_run",
