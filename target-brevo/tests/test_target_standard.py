@@ -61,6 +61,11 @@ STREAM_MAPPING = {
     "record_missing_fields": _contacts("miss"),
     "test_schema_updates": _contacts("schema"),
     "example_stream": _contacts("pk"),
+    "test_record_missing_key_property": {
+        "kind": "events",
+        "contact_field": "id",
+        "ext_id_prefix": "nokey-",
+    },
     "test_no_pk": {
         "kind": "events",
         "event_name": "no_pk_metric",
@@ -181,6 +186,26 @@ class SpecialChars(TargetSpecialCharsInAttributes):
         assert events[0]["event_properties"]["d"]["agent:os:version"] == "10.13.1"
 
 
+class RecordMissingKeyProperty(TargetRecordMissingKeyProperty):
+    """A record without its key is a reject (stream, field, reason) and the run goes on;
+    the SDK's own version of this test expects the run to stop."""
+
+    def test(self) -> None:
+        self.runner.sync_all()
+
+    def validate(self) -> None:
+        import json
+        from pathlib import Path
+
+        lines = Path(self.runner.config["rejects_file"]).read_text().splitlines()
+        rejects = [json.loads(x) for x in lines]
+        assert [(r["stream"], r["code"], r["field"]) for r in rejects] == [
+            ("test_record_missing_key_property", "missing_key", "id")
+        ]
+        events = _dump(self)["events"]
+        assert not [e for e in events if str(e["identifiers"].get("ext_id")).startswith("nokey")]
+
+
 class CamelcaseComplex(TargetCamelcaseComplexSchema):
     def validate(self) -> None:  # mapped to ignore: nothing of it reaches Brevo
         dump = _dump(self)
@@ -199,7 +224,7 @@ brevo_target_tests = SingerTestSuite(
         TargetCliPrintsTest,
         TargetInvalidSchemaTest,
         TargetRecordBeforeSchemaTest,
-        TargetRecordMissingKeyProperty,
+        RecordMissingKeyProperty,
         DuplicateRecords,
         Camelcase,
         ArrayData,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
+from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
 from target_brevo.mapping import stream_mapping
@@ -16,6 +17,7 @@ if t.TYPE_CHECKING:
 # usually land in the same flush as their contacts and ride in the same imports.
 CHILD_SIZE_FACTOR = 20
 DEFAULT_BATCH_ROWS = 25_000
+REJECTED = "__target_brevo_rejected__"
 
 
 class StagingSink(BatchSink):
@@ -48,8 +50,35 @@ class StagingSink(BatchSink):
         base = int(self.config.get("batch_size_rows") or DEFAULT_BATCH_ROWS)
         return base if self.kind == "contacts" else base * CHILD_SIZE_FACTOR
 
+    # A bad record is a reject (rejects file, run goes on), not the end of the run.
+    def _reject(self, record: dict, code: str, reason: str, field: str | None = None) -> None:
+        key = [record.get(k) for k in self.key_properties]
+        self.brevo_target.syncer.rejects.add(
+            self.stream_name, key[0] if len(key) == 1 else (key or None), code, reason, field
+        )
+        record[REJECTED] = True
+
+    def _validate_and_parse(self, record: dict) -> dict:
+        if self.kind != "ignore" and self._validator is not None:
+            try:
+                self._validator.validate(record)
+            except InvalidRecord as exc:
+                self._reject(record, "invalid_record", str(exc)[:500])
+                return record
+        self._parse_timestamps_in_record(
+            record=record, schema=self.schema, treatment=self.datetime_error_treatment
+        )
+        return record
+
+    def _singer_validate_message(self, record: dict) -> None:
+        if record.get(REJECTED) or self.kind == "ignore":
+            return
+        missing = [k for k in self.key_properties if record.get(k) is None]
+        if missing:
+            self._reject(record, "missing_key", f"record has no {', '.join(missing)}", missing[0])
+
     def process_record(self, record: dict, context: dict) -> None:
-        if self.kind == "ignore":
+        if record.pop(REJECTED, False) or self.kind == "ignore":
             return
         context.setdefault("records", []).append(record)
 
