@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import typing as t
 
 from singer_sdk import typing as th
@@ -230,7 +231,8 @@ class TargetBrevo(Target):
             self._ordered = False
 
     def on_sink_drained(self) -> None:
-        """A full sink drained alone: stage every other sink too and flush in order."""
+        """A full sink drained alone: stage every other sink too, flush in order, then emit
+        the latest STATE (all records before it are confirmed)."""
         if self._ordered:
             return
         self._ordered = True
@@ -240,6 +242,11 @@ class TargetBrevo(Target):
             self.syncer.flush()
         finally:
             self._ordered = False
+        # Every record received so far is now confirmed by Brevo, so the latest STATE
+        # (which only covers records received before it) may move: long runs resume here.
+        if self._latest_state:
+            self._write_state_message(copy.deepcopy(self._latest_state))
+        self._reset_max_record_age()
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()

@@ -181,3 +181,23 @@ def test_rate_limits_are_paced_from_the_headers(config_for: t.Any, h: t.Any) -> 
         statuses = sb.control.requests(log=False)["by_status"]
         assert "429" not in statuses
         assert len(h.contacts_by_ext(sb.control.dump())) == 7
+
+
+def test_state_moves_after_each_confirmed_flush(brevo: t.Any, config_for: t.Any, h: t.Any) -> None:
+    """A full batch flushes every sink in order; the STATE received before it then moves."""
+    cfg = config_for(brevo, batch_size_rows=2)
+    m = h.Messages()
+    m.add("lists", {"id": 1, "name": "Newsletter"})
+    for n in range(1, 7):
+        m.add("contacts", h.contact(n))
+        m.add("contact_lists", {"id": n, "contact": n, "list": 1, "status": 1})
+        m.state({"bookmarks": {"contacts": {"replication_key_value": n}}})
+    run = h.run_target(cfg, m)
+    values = [s["bookmarks"]["contacts"]["replication_key_value"] for s in run.states]
+    assert len(values) >= 3
+    assert values == sorted(values)
+    assert values[-1] == 6
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    assert len(by_ext) == 6
+    news = next(x["id"] for x in brevo.control.dump()["lists"] if "[ac-list-1]" in x["name"])
+    assert all(news in c["listIds"] for c in by_ext.values())
