@@ -301,7 +301,7 @@ class ContactsStream(ActiveCampaignStream):
             put(None)
 
     def _emit_page(self, plan: _SyncPlan, page: Page) -> Iterator[dict[str, t.Any]]:
-        """Yield the page's new-enough contacts; children ride on the page's last one."""
+        """Yield the page's new-enough contacts; children ride on its first one."""
         tag_names = {
             int(tag["id"]): str(tag.get("tag") or "")
             for tag in page.sideloads.get("tags", [])
@@ -327,7 +327,7 @@ class ContactsStream(ActiveCampaignStream):
                 for key, rows in page.sideloads.items()
                 if key in SIDELOADS
             }
-            self._child_rows[int(records[-1]["id"])] = children
+            self._child_rows[int(records[0]["id"])] = children
 
         try:
             for record in records:
@@ -337,7 +337,7 @@ class ContactsStream(ActiveCampaignStream):
                 yield record
         finally:
             if records:
-                self._child_rows.pop(int(records[-1]["id"]), None)
+                self._child_rows.pop(int(records[0]["id"]), None)
         id_range = plan.ranges[page.range_index]
         id_range.pos = max(id_range.pos, page.last_id)
         id_range.done = page.done
@@ -362,7 +362,7 @@ class ContactsStream(ActiveCampaignStream):
     def generate_child_contexts(
         self, record: dict[str, t.Any], context: Context | None
     ) -> t.Iterable[dict[str, t.Any] | None]:
-        """One child context per page: on the page's last written contact."""
+        """One child context per page: on the page's first written contact."""
         if int(record["id"]) in self._child_rows:
             yield {"contacts_page": int(record["id"])}
 
