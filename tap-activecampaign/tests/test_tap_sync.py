@@ -292,3 +292,47 @@ def test_updates_and_deletes_during_a_partitioned_sync_skip_nothing(
     ids = out.ids("contacts")
     assert len(ids) == len(set(ids))
     assert before - deleted <= set(ids)
+
+
+def test_contacts_still_complete_when_descending_order_is_ignored(
+    sandbox: SandboxProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If AC ignored ``orders[id]=DESC``, the first page holds the lowest ids: still all once."""
+    from tap_activecampaign.streams.contacts import ContactsStream
+
+    real_fetch = ContactsStream.fetch
+
+    def ascending_only(
+        self: ContactsStream, params: t.Mapping[str, t.Any], path: str | None = None
+    ) -> dict[str, t.Any]:
+        params = {**params, "orders[id]": "ASC"} if params.get("orders[id]") else params
+        return real_fetch(self, params, path)
+
+    monkeypatch.setattr(ContactsStream, "fetch", ascending_only)
+    sandbox.control.reset()
+    out = run_tap(tap_config(sandbox), streams=["contacts"])
+    ids = out.ids("contacts")
+    assert sorted(ids) == sorted(int(c["id"]) for c in sandbox.control.dump()["contacts"])
+
+
+def test_about_documents_every_setting() -> None:
+    import subprocess
+
+    from tap_testkit import TAP_EXE
+
+    about = subprocess.run(
+        [TAP_EXE, "--about", "--format", "markdown"], capture_output=True, text=True, check=True
+    ).stdout
+    for setting in (
+        "api_url",
+        "api_token",
+        "start_date",
+        "user_agent",
+        "request_timeout",
+        "max_requests_per_second",
+        "lookback_window",
+        "account_timezone",
+        "membership_full_scan",
+        "concurrency",
+    ):
+        assert f"| {setting} |" in about, setting
