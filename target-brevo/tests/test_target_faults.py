@@ -201,3 +201,21 @@ def test_state_moves_after_each_confirmed_flush(brevo: t.Any, config_for: t.Any,
     assert len(by_ext) == 6
     news = next(x["id"] for x in brevo.control.dump()["lists"] if "[ac-list-1]" in x["name"])
     assert all(news in c["listIds"] for c in by_ext.values())
+
+
+def test_a_failed_import_stops_the_run_before_state(
+    brevo: t.Any, config_for: t.Any, h: t.Any, tmp_path: Path
+) -> None:
+    import requests
+
+    root = brevo.base_url.rsplit("/v3", 1)[0]
+    requests.post(f"{root}/__sandbox/imports", json={"fail_next": 1}, timeout=10)
+    cfg = config_for(brevo)
+    failed = h.run_cli(cfg, h.ac_input(campaigns=False), tmp_path)
+    assert failed.returncode != 0
+    assert failed.states == []
+    assert "failed" in failed.stderr
+    rerun = h.run_cli(cfg, h.ac_input(campaigns=False), tmp_path)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert rerun.states
+    assert len(h.contacts_by_ext(brevo.control.dump())) == 3
