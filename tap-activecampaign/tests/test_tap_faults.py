@@ -35,12 +35,12 @@ def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def sandbox() -> t.Iterator[SandboxProcess]:
-    with SandboxProcess("activecampaign", contacts=250, seed=5, rate_limit=0) as sb:
+    with SandboxProcess("activecampaign", contacts=700, seed=5, rate_limit=0) as sb:
         yield sb
 
 
 def _config(sb: SandboxProcess) -> dict[str, t.Any]:
-    return tap_config(sb, request_timeout=1, concurrency=2)
+    return tap_config(sb, request_timeout=1, concurrency=3)
 
 
 def _content(out: TapOutput) -> dict[str, dict[int, t.Any]]:
