@@ -286,3 +286,39 @@ def test_emails_swapped_between_contacts_in_one_batch(
     assert by_ext["ac-1"]["attributes"]["AC_TAGS"] == "|vip|"
     assert [r for r in h.rejects_of(cfg) if r["code"] != "invalid_value"] == []
     assert h.client_errors(brevo) == []
+
+
+def test_new_source_options_extend_the_brevo_attribute(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    cfg = config_for(brevo)
+    h.run_target(cfg, h.ac_input(campaigns=False))
+    m = h.ac_input(
+        campaigns=False,
+        values=[
+            {"id": 1, "contact": 1, "field": 1, "value": "medium"},
+            {"id": 3, "contact": 1, "field": 3, "value": "||chess||sailing||"},
+        ],
+    )
+    extra = [
+        h.record_msg(
+            "contact_custom_field_options",
+            {"id": 13, "field": 1, "label": "Medium", "value": "medium", "orderid": 3},
+        ),
+        h.record_msg(
+            "contact_custom_field_options",
+            {"id": 23, "field": 3, "label": "Sailing", "value": "sailing", "orderid": 3},
+        ),
+    ]
+    at = next(i for i, x in enumerate(m.items) if x.get("stream") == "lists")
+    m.items[at:at] = extra
+    h.run_target(cfg, m)
+    dump = brevo.control.dump()
+    attrs = {a["name"]: a for a in dump["attributes"]}
+    assert {"value": 13, "label": "Medium"} in attrs["SIZE"]["enumeration"]
+    assert "Sailing" in attrs["HOBBIES"]["multiCategoryOptions"]
+    c1 = h.contacts_by_ext(dump)["ac-1"]["attributes"]
+    assert c1["SIZE"] == 13
+    assert sorted(c1["HOBBIES"]) == ["Chess", "Sailing"]
+    assert [r for r in h.rejects_of(cfg) if r["code"] == "value_not_stored"] == []
+    assert h.client_errors(brevo) == []
