@@ -19,6 +19,8 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 
+from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+
 from tap_activecampaign.client import ActiveCampaignStream
 from tap_activecampaign.paging import PAGE_SIZE, IdRange, meta_total, split_id_range
 
@@ -301,7 +303,7 @@ class ContactsStream(ActiveCampaignStream):
             put(None)
 
     def _emit_page(self, plan: _SyncPlan, page: Page) -> Iterator[dict[str, t.Any]]:
-        """Yield the page's new-enough contacts; children ride on its first one."""
+        """Yield the page's new-enough contacts, then write their sideloaded rows."""
         tag_names = {
             int(tag["id"]): str(tag.get("tag") or "")
             for tag in page.sideloads.get("tags", [])
@@ -320,24 +322,26 @@ class ContactsStream(ActiveCampaignStream):
             if self.is_new_enough(record, None):
                 records.append(record)
 
-        if records and self.sideload_children:
-            keep = {int(r["id"]) for r in records}
-            children = {
-                SIDELOADS[key]: [r for r in rows if _int(r.get("contact")) in keep]
-                for key, rows in page.sideloads.items()
-                if key in SIDELOADS
-            }
-            self._child_rows[int(records[0]["id"])] = children
+        for record in records:
+            value = record.get(self.replication_key or "udate")
+            if value is not None and (plan.max_udate is None or value > plan.max_udate):
+                plan.max_udate = str(value)
+            yield record
 
-        try:
-            for record in records:
-                value = record.get(self.replication_key or "udate")
-                if value is not None and (plan.max_udate is None or value > plan.max_udate):
-                    plan.max_udate = str(value)
-                yield record
-        finally:
-            if records:
-                self._child_rows.pop(int(records[0]["id"]), None)
+        if records and self.sideload_children:
+            # after the page's contacts (a consumer sees a contact before its rows), before
+            # the page's STATE (which therefore covers both)
+            keep = {int(r["id"]) for r in records}
+            key = int(records[0]["id"])
+            self._child_rows[key] = {
+                SIDELOADS[name]: [r for r in rows if _int(r.get("contact")) in keep]
+                for name, rows in page.sideloads.items()
+                if name in SIDELOADS
+            }
+            try:
+                self._sync_page_children({"contacts_page": key})
+            finally:
+                self._child_rows.pop(key, None)
         id_range = plan.ranges[page.range_index]
         id_range.pos = max(id_range.pos, page.last_id)
         id_range.done = page.done
@@ -362,9 +366,15 @@ class ContactsStream(ActiveCampaignStream):
     def generate_child_contexts(
         self, record: dict[str, t.Any], context: Context | None
     ) -> t.Iterable[dict[str, t.Any] | None]:
-        """One child context per page: on the page's first written contact."""
-        if int(record["id"]) in self._child_rows:
-            yield {"contacts_page": int(record["id"])}
+        """None per record: the children are written once per page by :meth:`_emit_page`."""
+        return ()
+
+    def _sync_page_children(self, context: dict[str, t.Any]) -> None:
+        """Write one page's sideloaded rows through the child streams (as the SDK would)."""
+        for child in self.child_streams:
+            if child.selected or child.has_selected_descendents:
+                with contextlib.suppress(AbortedSyncFailedException, AbortedSyncPausedException):
+                    child.sync(context=dict(context))
 
     def take_child_rows(self, page_key: int, stream_name: str) -> list[dict[str, t.Any]]:
         """The sideloaded rows of one page for one child stream."""
