@@ -28,6 +28,7 @@ class TapOutput:
     states: list[dict[str, t.Any]] = field(default_factory=list)
     schemas: list[str] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
+    sequence: list[tuple[str, dict[str, t.Any]]] = field(default_factory=list)
     stderr: str = ""
 
     @classmethod
@@ -41,6 +42,7 @@ class TapOutput:
             if kind == "RECORD":
                 stream = message["stream"]
                 out.records.setdefault(stream, []).append(message["record"])
+                out.sequence.append((stream, message["record"]))
                 if not out.order or out.order[-1] != stream:
                     out.order.append(stream)
             elif kind == "STATE":

@@ -127,6 +127,17 @@ def test_definitions_come_before_contacts(full_run: t.Any) -> None:
     assert out.schemas.count("contact_lists") == 1
 
 
+def test_a_contact_comes_before_its_memberships_tags_and_values(full_run: t.Any) -> None:
+    out, _, _ = full_run
+    seen: set[int] = set()
+    children = {"contact_lists", "contact_tags", "contact_custom_field_values"}
+    for stream, record in out.sequence:
+        if stream == "contacts":
+            seen.add(int(record["id"]))
+        elif stream in children:
+            assert int(record["contact"]) in seen, (stream, record["id"])
+
+
 def test_one_request_per_hundred_contacts_with_sideloads(full_run: t.Any) -> None:
     _, _, log = full_run
     assert log["by_path"]["GET /api/3/contacts"] == math.ceil(CONTACTS / 100)
