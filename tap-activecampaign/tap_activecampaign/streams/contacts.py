@@ -17,7 +17,7 @@ import contextlib
 import queue
 import threading
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 
@@ -61,7 +61,6 @@ class _SyncPlan:
     started_at: str
     ranges: list[IdRange]
     max_udate: str | None = None
-    emitted_children: dict[str, list[dict[str, t.Any]]] = field(default_factory=dict)
 
     def to_state(self) -> dict[str, t.Any]:
         return {
@@ -322,26 +321,19 @@ class ContactsStream(ActiveCampaignStream):
             if self.is_new_enough(record, None):
                 records.append(record)
 
+        # a dry run (--test) stops after the first contact: its rows go first so they show
+        dry_run = self.ABORT_AT_RECORD_COUNT is not None
+        if dry_run:
+            self._write_children(page, records)
         for record in records:
             value = record.get(self.replication_key or "udate")
             if value is not None and (plan.max_udate is None or value > plan.max_udate):
                 plan.max_udate = str(value)
             yield record
-
-        if records and self.sideload_children:
+        if not dry_run:
             # after the page's contacts (a consumer sees a contact before its rows), before
             # the page's STATE (which therefore covers both)
-            keep = {int(r["id"]) for r in records}
-            key = int(records[0]["id"])
-            self._child_rows[key] = {
-                SIDELOADS[name]: [r for r in rows if _int(r.get("contact")) in keep]
-                for name, rows in page.sideloads.items()
-                if name in SIDELOADS
-            }
-            try:
-                self._sync_page_children({"contacts_page": key})
-            finally:
-                self._child_rows.pop(key, None)
+            self._write_children(page, records)
         id_range = plan.ranges[page.range_index]
         id_range.pos = max(id_range.pos, page.last_id)
         id_range.done = page.done
@@ -362,6 +354,22 @@ class ContactsStream(ActiveCampaignStream):
             store = {}
             self.__dict__["_child_rows_store"] = store
         return t.cast("dict[int, dict[str, list[dict[str, t.Any]]]]", store)
+
+    def _write_children(self, page: Page, records: list[dict[str, t.Any]]) -> None:
+        """The sideloaded rows of the written contacts of one page, through the children."""
+        if not records or not self.sideload_children:
+            return
+        keep = {int(r["id"]) for r in records}
+        key = int(records[0]["id"])
+        self._child_rows[key] = {
+            SIDELOADS[name]: [r for r in rows if _int(r.get("contact")) in keep]
+            for name, rows in page.sideloads.items()
+            if name in SIDELOADS
+        }
+        try:
+            self._sync_page_children({"contacts_page": key})
+        finally:
+            self._child_rows.pop(key, None)
 
     def generate_child_contexts(
         self, record: dict[str, t.Any], context: Context | None
