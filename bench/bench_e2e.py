@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sandbox.testing import SandboxProcess  # noqa: E402
+
 from tests.e2e_support import Pipeline, dump, request_counts  # noqa: E402
 
 BREVO_LIMITS = {"contacts": (10.0, 36000.0), "events": (10.0, 36000.0), "other": (None, 100.0)}

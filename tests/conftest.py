@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from sandbox.testing import SandboxProcess
+
 from tests.e2e_support import Pipeline
 
 PipelineFactory = Callable[..., Pipeline]

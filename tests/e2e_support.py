@@ -184,5 +184,8 @@ def mutate(ac_base_url: str, ops: list[dict[str, Any]]) -> list[Any]:
 
 def set_faults(base_url: str, body: dict[str, Any] | None) -> None:
     url = control(base_url) + "/faults"
-    resp = requests.delete(url, timeout=30) if body is None else requests.post(url, json=body, timeout=30)
+    if body is None:
+        resp = requests.delete(url, timeout=30)
+    else:
+        resp = requests.post(url, json=body, timeout=30)
     resp.raise_for_status()
