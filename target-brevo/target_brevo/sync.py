@@ -157,6 +157,8 @@ class Syncer:
             )
 
     def close(self) -> None:
+        if self.rejects.count:
+            LOGGER.warning("target-brevo: %s", self.rejects.summary())
         LOGGER.info(
             "target-brevo done: %d rejects %s; requests by bucket %s; %s",
             self.rejects.count,

@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 import http.server
 import json
+import logging
 import threading
 import typing as t
 
@@ -32,7 +33,7 @@ from target_brevo.mapping import (
     stream_mapping,
     tags_value,
 )
-from target_brevo.rejects import Rejects, TooManyRejectsError
+from target_brevo.rejects import WARN_PER_CODE, Rejects, TooManyRejectsError
 from target_brevo.resolve import create_then_lookup, key_of, with_key
 from target_brevo.serialize import dumps
 from target_brevo.sync import Staged
@@ -143,6 +144,28 @@ def test_rejects_file_and_threshold(tmp_path: t.Any) -> None:
     assert lines[0]["key"] == 5
     assert lines[0]["code"] == "invalid_email"
     assert lines[0]["field"] == "email"
+
+
+def test_rejects_log_a_few_warnings_per_code_and_a_summary(
+    tmp_path: t.Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "rejects.jsonl"
+    rejects = Rejects(str(path), None)
+    with caplog.at_level(logging.DEBUG, logger="target_brevo.rejects"):
+        for key in range(25):
+            rejects.add("contacts", key, "invalid_phone", "bad phone", "phone", written=True)
+        rejects.add("contacts", 99, "invalid_email", "bad email", "email")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    per_record = [m for m in warnings if m.startswith("Rejected contacts")]
+    assert len(per_record) == WARN_PER_CODE + 1  # ten phones, one email
+    assert any("Further invalid_phone rejects" in m and str(path) in m for m in warnings)
+    debug = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    assert len(debug) == 25 - WARN_PER_CODE
+    assert len(path.read_text().splitlines()) == 26  # the file keeps every one
+    assert rejects.summary() == (
+        f"26 rejects (1 invalid_email, 25 invalid_phone), 1 of them records or values that "
+        f"did not reach Brevo; details in {path}"
+    )
 
 
 def test_api_url_must_be_https_unless_loopback() -> None:
