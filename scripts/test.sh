@@ -10,8 +10,12 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
 
 printf '\n==> ruff\n'
 ruff check .
-printf '\n==> mypy\n'
+printf '\n==> mypy (the packages, then each test suite on its own: they share module names)\n'
 mypy sandbox/sandbox tap-activecampaign/tap_activecampaign target-brevo/target_brevo
+for tree in "tests bench" sandbox/tests tap-activecampaign/tests target-brevo/tests; do
+  # shellcheck disable=SC2086
+  mypy $tree
+done
 printf '\n==> pytest (sandboxes, tap, target, end to end through meltano)\n'
 set +e
 pytest -p no:cacheprovider -q -n "${PYTEST_WORKERS:-2}" --durations=15 "$@"

@@ -161,25 +161,25 @@ def control(base_url: str) -> str:
 def dump(base_url: str) -> dict[str, Any]:
     resp = requests.get(control(base_url) + "/dump", timeout=60)
     resp.raise_for_status()
-    return resp.json()  # type: ignore[no-any-return]
+    return resp.json()
 
 
 def request_counts(base_url: str) -> dict[str, Any]:
     resp = requests.get(control(base_url) + "/requests", params={"log": "0"}, timeout=30)
     resp.raise_for_status()
-    return resp.json()  # type: ignore[no-any-return]
+    return resp.json()
 
 
 def request_log(base_url: str) -> list[dict[str, Any]]:
     resp = requests.get(control(base_url) + "/requests", timeout=30)
     resp.raise_for_status()
-    return resp.json()["log"]  # type: ignore[no-any-return]
+    return resp.json()["log"]
 
 
 def mutate(ac_base_url: str, ops: list[dict[str, Any]]) -> list[Any]:
     resp = requests.post(control(ac_base_url) + "/mutate", json={"ops": ops}, timeout=60)
     resp.raise_for_status()
-    return resp.json().get("results", [])  # type: ignore[no-any-return]
+    return resp.json().get("results", [])
 
 
 def set_faults(base_url: str, body: dict[str, Any] | None) -> None:

@@ -76,7 +76,7 @@ def test_import_moves_queued_in_process_completed_and_applies_at_completion(
     r = api.post("/contacts/import", {"jsonBody": rows, "listIds": [lid]})
     assert r.status_code == 202
     pid = r.json()["processId"]
-    seen = []
+    seen: list[str] = []
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         status = api.get(f"/processes/{pid}").json()["status"]

@@ -148,12 +148,12 @@ def test_import_is_applied_in_one_transaction(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(RuntimeError):
         imports.apply_import(store, pid, body)
     assert store.all_contacts() == []
-    assert store.list_info(list_id)["uniqueSubscribers"] == 0  # type: ignore[index]
+    assert store.list_info(list_id)["uniqueSubscribers"] == 0
     monkeypatch.undo()
     info = imports.apply_import(store, pid, body)
     assert info["created"] == 100
     assert len(store.all_contacts()) == 100
-    assert store.process(pid)["status"] == "completed"  # type: ignore[index]
+    assert store.process(pid)["status"] == "completed"
 
 
 def test_identifiers_can_move_between_contacts_within_one_import() -> None:
@@ -179,7 +179,8 @@ def test_identifiers_can_move_between_contacts_within_one_import() -> None:
 def test_response_schemas_catch_a_wrong_shape() -> None:
     from sandbox.brevo.validation import response_error
 
-    good = {"contacts": [{"id": 1, "email": "a@example.com", "emailBlacklisted": False,
+    good: dict[str, Any] = {"contacts": [{"id": 1, "email": "a@example.com",
+                                          "emailBlacklisted": False,
                           "smsBlacklisted": False, "createdAt": "x", "modifiedAt": "x",
                           "listIds": [], "attributes": {}}], "count": 1}
     assert response_error("GET /contacts", 200, good) is None
