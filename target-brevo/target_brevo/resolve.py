@@ -33,6 +33,23 @@ def key_of(name: str) -> str | None:
     return match.group(1) if match else None
 
 
+def draft_keys(name: str) -> tuple[str, tuple[str, ...]] | None:
+    """The keys a campaign draft's name carries: (identity key, further keys).
+
+    `Spring [ac-campaign-3 ac-message-7]` → `("ac-campaign-3", ("ac-message-7",))`; the
+    older form `Spring [ac-campaign-3]` → `("ac-campaign-3", ())`. The identity key is the
+    first one and never changes; the others (the linked message) let the draft be found
+    from them too.
+    """
+    keys = (key_of(name) or "").split()
+    return (keys[0], tuple(keys[1:])) if keys else None
+
+
+def draft_label(key: str, *more: str | None) -> str:
+    """The `[...]` content of a draft's name: its identity key, then the further keys."""
+    return " ".join([key, *(k for k in more if k and k != key)])
+
+
 def with_key(name: str, key: str, max_len: int = 190) -> str:
     """`name [key]`, the name part shortened so that the key always fits."""
     suffix = f" [{key}]"
@@ -301,15 +318,24 @@ class Resolver:
         items = self._paged("/emailCampaigns", "campaigns", 100, sort="asc")
         found: dict[str, dict[str, t.Any]] = {}
         for item in sorted(items, key=lambda x: int(x["id"])):
-            key = key_of(str(item.get("name", "")))
-            if key and key.startswith(self.prefix) and key not in found:
-                found[key] = item
+            keys = draft_keys(str(item.get("name", "")))
+            if keys and keys[0].startswith(self.prefix) and keys[0] not in found:
+                found[keys[0]] = item  # duplicates: the oldest one wins, always the same
         return found
 
     def campaigns(self) -> dict[str, dict[str, t.Any]]:
         if self._campaigns is None:
             self._campaigns = self._load_campaigns()
         return self._campaigns
+
+    def campaigns_carrying(self, key: str) -> dict[str, dict[str, t.Any]]:
+        """Drafts (identity key → draft) whose name also carries `key` (a message key)."""
+        out: dict[str, dict[str, t.Any]] = {}
+        for identity, item in self.campaigns().items():
+            keys = draft_keys(str(item.get("name", "")))
+            if keys and key in keys[1]:
+                out[identity] = item
+        return out
 
     def create_campaign(self, key: str, body: dict[str, t.Any]) -> int:
         def create() -> int:

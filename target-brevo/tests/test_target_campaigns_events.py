@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typing as t
 
+import requests
+from target_brevo.resolve import draft_keys, draft_label, with_key
+
 
 def test_campaigns_are_drafts_and_unchanged_ones_are_not_rewritten(
     brevo: t.Any, config_for: t.Any, h: t.Any
@@ -13,7 +16,7 @@ def test_campaigns_are_drafts_and_unchanged_ones_are_not_rewritten(
     dump = brevo.control.dump()
     assert len(dump["campaigns"]) == 1
     campaign = dump["campaigns"][0]
-    assert campaign["name"] == "Spring sale [ac-campaign-1]"
+    assert campaign["name"] == "Spring sale [ac-campaign-1 ac-message-1]"
     assert campaign["status"] == "draft"
     assert campaign["scheduledAt"] is None
     assert "scheduledAt" not in campaign["data"]
@@ -56,6 +59,130 @@ def test_campaigns_are_drafts_and_unchanged_ones_are_not_rewritten(
     assert after[0]["data"]["subject"] == "Spring is really here"
     assert after[0]["scheduledAt"] is None
     assert h.client_errors(brevo) == []
+
+
+def _message(mid: int = 1, **fields: t.Any) -> dict[str, t.Any]:
+    base = {
+        "id": mid,
+        "name": "Spring",
+        "subject": "Spring is here",
+        "reply2": "help@example.com",
+        "html": "<p>Hello</p>",
+    }
+    return {**base, **fields}
+
+
+def _campaign_writes(h: t.Any, brevo: t.Any) -> list[tuple[str, str]]:
+    return [
+        (e["method"], e["route"])
+        for e in h.api_requests(brevo)
+        if "/emailCampaigns" in e["path"] and e["method"] != "GET"
+    ]
+
+
+def test_draft_keys_name_the_campaign_and_its_message() -> None:
+    label = draft_label("ac-campaign-3", "ac-message-7")
+    assert with_key("Spring", label) == "Spring [ac-campaign-3 ac-message-7]"
+    assert draft_keys("Spring [ac-campaign-3 ac-message-7]") == ("ac-campaign-3", ("ac-message-7",))
+    assert draft_keys("Spring [ac-campaign-3]") == ("ac-campaign-3", ())  # the older form
+    assert draft_keys("Spring") is None
+    assert draft_label("ac-message-7", None) == "ac-message-7"
+    assert with_key("Spring [ac-campaign-3 ac-message-7]", "ac-campaign-3 ac-message-8") == (
+        "Spring [ac-campaign-3 ac-message-8]"
+    )
+
+
+def test_a_message_only_change_updates_the_draft_of_its_campaign(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    cfg = config_for(brevo)
+    campaign = {"id": 3, "name": "Autumn", "status": 0, "type": "single", "message_id": 7}
+    # 1. campaign and message: one draft, carrying both keys
+    h.run_target(cfg, h.Messages().add("campaigns", campaign).add("messages", _message(7)))
+    drafts = brevo.control.dump()["campaigns"]
+    assert [d["name"] for d in drafts] == ["Autumn [ac-campaign-3 ac-message-7]"]
+    draft_id = drafts[0]["id"]
+    assert drafts[0]["data"]["subject"] == "Spring is here"
+
+    # 2. an incremental run with only the edited message: the same draft, one PUT, no POST
+    changed = _message(7, subject="Autumn is here", html="<p>Leaves</p>", reply2="fall@example.com")
+    brevo.control.reset_requests()
+    h.run_target(cfg, h.Messages().add("messages", changed))
+    assert _campaign_writes(h, brevo) == [("PUT", "/v3/emailCampaigns/{campaignId}")]
+    after = brevo.control.dump()["campaigns"]
+    assert len(after) == 1
+    assert after[0]["id"] == draft_id
+    assert after[0]["name"] == "Autumn [ac-campaign-3 ac-message-7]"
+    assert after[0]["data"]["subject"] == "Autumn is here"
+    assert after[0]["data"]["htmlContent"] == "<p>Leaves</p>"
+    assert after[0]["data"]["replyTo"] == "fall@example.com"
+    assert after[0]["status"] == "draft"
+    assert after[0]["scheduledAt"] is None
+
+    # 3. the same run again: nothing to write
+    brevo.control.reset_requests()
+    h.run_target(cfg, h.Messages().add("messages", changed))
+    assert _campaign_writes(h, brevo) == []
+    assert h.stable(brevo.control.dump())["campaigns"] == after
+
+    # a campaign-only change (rename) keeps the draft's subject and content
+    brevo.control.reset_requests()
+    h.run_target(cfg, h.Messages().add("campaigns", {**campaign, "name": "Autumn sale"}))
+    assert _campaign_writes(h, brevo) == [("PUT", "/v3/emailCampaigns/{campaignId}")]
+    renamed = brevo.control.dump()["campaigns"]
+    assert [(d["id"], d["name"]) for d in renamed] == [
+        (draft_id, "Autumn sale [ac-campaign-3 ac-message-7]")
+    ]
+    assert renamed[0]["data"]["subject"] == "Autumn is here"
+    assert renamed[0]["data"]["htmlContent"] == "<p>Leaves</p>"
+    assert h.client_errors(brevo) == []
+
+
+def test_drafts_named_the_older_way_still_resolve(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    body = {
+        "name": "Spring sale [ac-campaign-1]",
+        "subject": "Spring is here",
+        "sender": {"name": "Demo", "email": "demo@example.com"},
+        "htmlContent": "<p>Hello</p>",
+        "replyTo": "help@example.com",
+    }
+    resp = requests.post(
+        brevo.api_url + "/emailCampaigns", json=body, headers={"api-key": brevo.token}, timeout=10
+    )
+    resp.raise_for_status()
+    old_id = resp.json()["id"]
+    cfg = config_for(brevo)
+    campaign = {"id": 1, "name": "Spring sale", "status": 0, "type": "single", "message_id": 1}
+    brevo.control.reset_requests()
+    h.run_target(cfg, h.Messages().add("campaigns", campaign).add("messages", _message(1)))
+    # found by its campaign key; the one rewrite adds the message key to the name
+    assert _campaign_writes(h, brevo) == [("PUT", "/v3/emailCampaigns/{campaignId}")]
+    drafts = brevo.control.dump()["campaigns"]
+    assert [(d["id"], d["name"]) for d in drafts] == [
+        (old_id, "Spring sale [ac-campaign-1 ac-message-1]")
+    ]
+    brevo.control.reset_requests()
+    h.run_target(cfg, h.Messages().add("messages", _message(1, subject="Later")))
+    assert _campaign_writes(h, brevo) == [("PUT", "/v3/emailCampaigns/{campaignId}")]
+    assert brevo.control.dump()["campaigns"][0]["data"]["subject"] == "Later"
+    assert h.client_errors(brevo) == []
+
+
+def test_a_message_no_draft_carries_waits_or_becomes_its_own_draft(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    h.run_target(config_for(brevo), h.Messages().add("messages", _message(9)))
+    assert brevo.control.dump()["campaigns"] == []
+    cfg = config_for(brevo, unlinked_messages_as_drafts=True)
+    h.run_target(cfg, h.Messages().add("messages", _message(9)))
+    drafts = brevo.control.dump()["campaigns"]
+    assert [d["name"] for d in drafts] == ["Spring [ac-message-9]"]
+    brevo.control.reset_requests()
+    h.run_target(cfg, h.Messages().add("messages", _message(9, subject="Other")))
+    assert _campaign_writes(h, brevo) == [("PUT", "/v3/emailCampaigns/{campaignId}")]
+    assert brevo.control.dump()["campaigns"][0]["data"]["subject"] == "Other"
 
 
 def test_streams_mapped_to_events_go_through_the_batch_endpoint(

@@ -1,8 +1,10 @@
 """Source campaigns and their messages → Brevo email campaign drafts (never scheduled).
 
-Drafts are keyed by `[<prefix>campaign-<id>]` at the end of their name and found again
-with `GET /emailCampaigns`. Unchanged drafts are not rewritten: these endpoints allow only
-100 requests an hour.
+Drafts are keyed by `[<prefix>campaign-<id> <prefix>message-<id>]` at the end of their
+name and found again with `GET /emailCampaigns`: the campaign key is the identity, the
+message key lets a run that carries a changed message without its campaign find the
+draft (the older `[<prefix>campaign-<id>]` form still resolves). Unchanged drafts are
+not rewritten: these endpoints allow only 100 requests an hour.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import html
 import logging
 import typing as t
+from dataclasses import dataclass
 
 from target_brevo.client import BrevoInvalid
 from target_brevo.mapping import normalise_email
-from target_brevo.resolve import with_key
+from target_brevo.resolve import draft_label, with_key
 
 if t.TYPE_CHECKING:
     from target_brevo.sync import Staged, Syncer
@@ -22,6 +25,17 @@ LOGGER = logging.getLogger("target_brevo.campaigns")
 
 MESSAGE_LINKS = ("message_id", "campaign_message_id", "messageid", "message")
 CAMPAIGN_LINKS = ("campaign_id", "campaignid", "campaign")
+
+
+@dataclass
+class Draft:
+    """One draft to write: its identity key, the message key its name also carries."""
+
+    stream: str
+    key: str
+    message_key: str | None
+    name: str
+    message: t.Mapping[str, t.Any] | None
 
 
 def _first(record: t.Mapping[str, t.Any], names: t.Iterable[str]) -> t.Any:
@@ -77,9 +91,29 @@ class CampaignWriter:
         }
         return linked
 
-    def _body(self, key: str, name: str, message: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+    def _message_key(self, cid: str, message: t.Mapping[str, t.Any] | None) -> str | None:
+        """The key of the message campaign `cid` links to, even when it is not in the run."""
+        link = _first(self.campaigns[cid], MESSAGE_LINKS)
+        if link is None and message is not None:
+            link = message.get("id")
+        return None if link is None else f"{self.s.resolver.prefix}message-{link}"
+
+    def _body(
+        self,
+        label: str,
+        name: str,
+        message: t.Mapping[str, t.Any] | None,
+        keep_content: bool = False,
+    ) -> dict[str, t.Any]:
+        """The draft for `name [label]`; `keep_content`: name and sender only (message unknown)."""
         cfg = self.s.config
         sender = dict(cfg.get("campaign_sender") or {"name": "Demo", "email": "demo@example.com"})
+        body: dict[str, t.Any] = {
+            "name": with_key(name, label),
+            "sender": {k: v for k, v in sender.items() if k in ("name", "email", "id") and v},
+        }
+        if keep_content:
+            return body
         subject = name
         content = ""
         reply_to = None
@@ -92,12 +126,8 @@ class CampaignWriter:
             reply_to = reply
         if not content.strip():
             content = f"<html><body><p>{html.escape(name)}</p></body></html>"
-        body: dict[str, t.Any] = {
-            "name": with_key(name, key),
-            "subject": subject,
-            "sender": {k: v for k, v in sender.items() if k in ("name", "email", "id") and v},
-            "htmlContent": content,
-        }
+        body["subject"] = subject
+        body["htmlContent"] = content
         if reply_to:
             body["replyTo"] = reply_to
         return body  # never "scheduledAt": drafts only
@@ -113,37 +143,61 @@ class CampaignWriter:
     def write(self, new_c: set[str], new_m: set[str]) -> None:
         resolver = self.s.resolver
         prefix = resolver.prefix
-        todo: list[tuple[str, str, str, dict[str, t.Any] | None]] = []
+        todo: list[Draft] = []
         for cid, campaign in self.campaigns.items():
             message = self._message_for(cid)
             touched = cid in new_c or (message is not None and str(message.get("id")) in new_m)
             if touched:
                 name = str(campaign.get("name") or f"Campaign {cid}")
-                todo.append((self.campaign_streams[cid], name, f"{prefix}campaign-{cid}", message))
-        if self.s.config.get("unlinked_messages_as_drafts", False):
-            linked = self._linked_messages()
-            for mid in sorted(new_m - linked):
-                message = self.messages[mid]
-                name = str(message.get("name") or message.get("subject") or f"Message {mid}")
-                todo.append((self.message_streams[mid], name, f"{prefix}message-{mid}", message))
-        if not todo:
+                key, mkey = f"{prefix}campaign-{cid}", self._message_key(cid, message)
+                todo.append(Draft(self.campaign_streams[cid], key, mkey, name, message))
+        unlinked = sorted(new_m - self._linked_messages())
+        if not todo and not unlinked:
             return
         existing = resolver.campaigns()
-        for stream, name, key, message in todo:
-            body = self._body(key, name, message)
-            current = existing.get(key)
+        run_keys = {f"{prefix}campaign-{cid}" for cid in self.campaigns}
+        for mid in unlinked:
+            # A message whose campaign is not in the run: its drafts carry its key in their name
+            message = self.messages[mid]
+            stream = self.message_streams[mid]
+            mkey = f"{prefix}message-{mid}"
+            found = dict(resolver.campaigns_carrying(mkey))
+            link = _first(message, CAMPAIGN_LINKS)
+            if link is not None and f"{prefix}campaign-{link}" in existing:
+                found.setdefault(f"{prefix}campaign-{link}", existing[f"{prefix}campaign-{link}"])
+            for key, item in sorted(found.items()):
+                if key not in run_keys:  # those follow their campaign's record
+                    todo.append(Draft(stream, key, mkey, str(item.get("name") or key), message))
+            if self.s.config.get("unlinked_messages_as_drafts", False) and (
+                not found or mkey in existing
+            ):
+                name = str(message.get("name") or message.get("subject") or f"Message {mid}")
+                todo.append(Draft(stream, mkey, None, name, message))
+            elif not found:
+                LOGGER.info("Message %s: no campaign draft carries it yet; waiting for it", mkey)
+                self.s.count("messages_waiting")
+        for draft in todo:
+            existing = resolver.campaigns()  # a lookup after an uncertain create reloads it
+            current = existing.get(draft.key)
+            # a campaign whose message is not in the run keeps the draft's subject and content
+            keep = draft.message is None and draft.message_key is not None and current is not None
+            body = self._body(
+                draft_label(draft.key, draft.message_key), draft.name, draft.message, keep
+            )
             try:
                 if current is None:
-                    resolver.create_campaign(key, body)
+                    resolver.create_campaign(draft.key, body)
                     self.s.count("campaigns_created")
                 elif self._unchanged(current, body):
                     self.s.count("campaigns_unchanged")
                 elif str(current.get("status", "draft")) != "draft":
-                    LOGGER.info("Campaign %s is %s in Brevo: not rewritten", key, current["status"])
+                    LOGGER.info(
+                        "Campaign %s is %s in Brevo: not rewritten", draft.key, current["status"]
+                    )
                     self.s.count("campaigns_not_draft")
                 else:
                     self.s.client.request("PUT", f"/emailCampaigns/{current['id']}", body=body)
-                    existing[key] = {**current, **body}
+                    existing[draft.key] = {**current, **body}
                     self.s.count("campaigns_updated")
             except BrevoInvalid as exc:
-                self.s.rejects.add(stream, key, exc.code or "invalid", str(exc))
+                self.s.rejects.add(draft.stream, draft.key, exc.code or "invalid", str(exc))
