@@ -16,7 +16,6 @@ fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
 step "installing the sandbox, the tap, the target and the dev tools (pinned by constraints.txt)"
-python -m pip install --quiet --upgrade "pip==25.3" 2>/dev/null || true
 python -m pip install --quiet -c constraints.txt -r requirements-dev.txt \
   -e ./sandbox -e ./tap-activecampaign -e ./target-brevo
 step "installing the Meltano plugins into .meltano/"
