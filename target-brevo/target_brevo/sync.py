@@ -147,13 +147,22 @@ class Syncer:
                 r for item in items for r in (item.deduped() if kind != "events" else item.records)
             ]
             self.count(f"planned_{kind}", len(records))
-            sample = [dumps(r)[:300] for r in records[:3]]
+            # Primary keys and field names only: values (emails, phone numbers) never reach
+            # the log. A stream without key properties shows no sample key.
+            sample = [
+                ":".join(dumps(r.get(k)) for k in item.key_properties)
+                for item in items
+                if item.key_properties
+                for r in item.records[:3]
+            ][:3]
+            fields = sorted({k for item in items for r in item.records[:3] for k in r})
             LOGGER.info(
-                "DRY RUN: would write %d %s from %s; sample: %s",
+                "DRY RUN: would write %d %s from %s; sample keys %s; fields %s",
                 len(records),
                 kind,
                 sorted({i.stream for i in items}),
                 sample,
+                fields,
             )
 
     def close(self) -> None:

@@ -208,6 +208,7 @@ class TargetBrevo(Target):
         self.max_parallelism = 1
         self._syncer: Syncer | None = None
         self._ordered = False
+        self._state_withheld_logged = False
         check_api_url(str(self.config.get("api_url") or "https://api.brevo.com/v3"))
 
     @property
@@ -247,6 +248,15 @@ class TargetBrevo(Target):
         if self._latest_state:
             self._write_state_message(copy.deepcopy(self._latest_state))
         self._reset_max_record_age()
+
+    def _write_state_message(self, state: dict) -> None:
+        """A dry run wrote nothing, so its STATE must not move: none is emitted at all."""
+        if self.config.get("dry_run"):
+            if not self._state_withheld_logged:
+                self._state_withheld_logged = True
+                self.logger.info("DRY RUN: STATE is withheld (nothing was written to Brevo)")
+            return
+        super()._write_state_message(state)
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()

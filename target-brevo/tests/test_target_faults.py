@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import time
 import typing as t
 from pathlib import Path
 
+import pytest
 from sandbox.testing import SandboxProcess
 
 SECRET = "xkeysib-0123456789abcdef-test-secret"
@@ -162,11 +164,25 @@ def test_too_many_rejects_fail_the_run(
     assert "max_rejects" in run.stderr
 
 
-def test_dry_run_makes_no_request(brevo: t.Any, config_for: t.Any, h: t.Any) -> None:
-    run = h.run_target(config_for(brevo, dry_run=True), h.ac_input())
-    assert run.states
+def test_dry_run_makes_no_request(
+    brevo: t.Any, config_for: t.Any, h: t.Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A dry run sends nothing, emits no STATE (the next real run must not skip records)
+    and logs counts and keys, never the records' emails or phone numbers."""
+    people = [h.contact(1, phone="+33612345678"), h.contact(2), h.contact(3)]
+    with caplog.at_level(logging.INFO):
+        run = h.run_target(
+            config_for(brevo, dry_run=True),
+            h.ac_input(contacts=people, state={"bookmarks": {"contacts": {"x": 1}}}),
+        )
+    assert run.states == []
     assert h.api_requests(brevo) == []
     assert run.target.syncer.counts["planned_contacts"] == 3
+    text = caplog.text
+    assert "STATE is withheld" in text
+    assert "person1@example.com" not in text
+    assert "612345678" not in text
+    assert "would write 3 contacts" in text
 
 
 def test_rate_limits_are_paced_from_the_headers(config_for: t.Any, h: t.Any) -> None:
