@@ -71,6 +71,9 @@ class Pipeline:
                 "MELTANO_ENVIRONMENT": "sandbox",
                 "TAP_ACTIVECAMPAIGN_API_URL": self.ac_url,
                 "TAP_ACTIVECAMPAIGN_API_TOKEN": self.ac_token,
+                # the daily reconciliation job's tap inherits from tap-activecampaign
+                "TAP_ACTIVECAMPAIGN__RECONCILE_API_URL": self.ac_url,
+                "TAP_ACTIVECAMPAIGN__RECONCILE_API_TOKEN": self.ac_token,
                 "TARGET_BREVO_API_URL": self.brevo_url,
                 "TARGET_BREVO_API_KEY": self.brevo_key,
                 "TARGET_BREVO_REJECTS_FILE": str(self.rejects_file),
@@ -93,8 +96,10 @@ class Pipeline:
         self.outputs.append(proc.stdout + proc.stderr)
         return RunResult(proc.returncode, proc.stdout, proc.stderr)
 
-    def run(self, *extra: str, timeout: float = 600) -> RunResult:
-        return self.meltano("run", *extra, "tap-activecampaign", "target-brevo", timeout=timeout)
+    def run(
+        self, *extra: str, tap: str = "tap-activecampaign", timeout: float = 600
+    ) -> RunResult:
+        return self.meltano("run", *extra, tap, "target-brevo", timeout=timeout)
 
     def run_and_kill(
         self, kill_when: Callable[[], bool], *, timeout: float = 600, poll: float = 0.05

@@ -110,3 +110,25 @@ def test_full_then_incremental_sync_lands_exactly(make_pipeline: Any) -> None:
     contact_pages = request_counts(p.ac_url)["by_path"]["GET /api/3/contacts"]
     assert contact_pages_first >= 3
     assert contact_pages - contact_pages_first <= 2, (contact_pages, contact_pages_first)
+
+
+def test_daily_reconciliation_job_scans_memberships_and_keeps_the_exact_state(
+    make_pipeline: Any,
+) -> None:
+    """`ac-to-brevo-reconcile` reads every membership, tag and value with full scans."""
+    p = make_pipeline(contacts=200)
+    first = p.run()
+    assert first.returncode == 0, first.output[-4000:]
+    ac = dump(p.ac_url)
+    active = [m for m in ac["contact_lists"] if m["status"] == 1][:3]
+    mutate(p.ac_url, [{"op": "unsubscribe", "contact": m["contact"], "list": m["list"]}
+                      for m in active])
+    before = request_counts(p.ac_url)["by_path"]
+    reconcile = p.run(tap="tap-activecampaign--reconcile")
+    assert reconcile.returncode == 0, reconcile.output[-4000:]
+    after = request_counts(p.ac_url)["by_path"]
+    # It really scanned the collections instead of riding on the contacts' sideloads.
+    for path in ("GET /api/3/contactLists", "GET /api/3/fieldValues", "GET /api/3/contactTags"):
+        assert after.get(path, 0) > before.get(path, 0), path
+    problems = check_brevo(expected_from_ac(dump(p.ac_url)), dump(p.brevo_url))
+    assert problems == [], "\n".join(problems[:40])
