@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
+import requests
+
 
 def _lists(dump: dict[str, t.Any]) -> dict[str, int]:
     return {x["name"]: x["id"] for x in dump["lists"]}
@@ -90,3 +92,26 @@ def test_hard_bounce_blocklists_and_is_never_undone(
     assert c1["emailBlacklisted"] is True
     bodies = [e for e in h.api_requests(brevo) if "emailBlacklisted" in str(e.get("query"))]
     assert bodies == []
+
+
+def test_email_change_keeps_a_blocklist_the_preread_did_not_see(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    """A blocklisted contact outside the master list (and a master list created in this run,
+    whose counter is 0) still keeps its blocklist when the source changes its email."""
+    resp = requests.post(
+        f"{brevo.api_url}/contacts",
+        json={
+            "email": "person3@example.com",
+            "attributes": {"EXT_ID": "ac-3"},
+            "emailBlacklisted": True,
+        },
+        headers={"api-key": brevo.token},
+        timeout=10,
+    )
+    assert resp.status_code == 201
+    moved = [h.contact(3, email="moved@example.com")]
+    h.run_target(config_for(brevo), h.ac_input(campaigns=False, contacts=moved, memberships=[]))
+    c3 = h.contacts_by_ext(brevo.control.dump())["ac-3"]
+    assert c3["email"] == "moved@example.com"
+    assert c3["emailBlacklisted"] is True

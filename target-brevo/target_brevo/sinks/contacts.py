@@ -509,7 +509,7 @@ class ContactWriter:
         emails = {r.email for r in self.rows.values() if not r.ext_id and r.email}
         size = self.resolver.list_sizes.get(master, 10**9) + self.s.imported_rows
         out: dict[str, dict[str, t.Any]] = {}
-        if size == 0 or not (keys or emails):
+        if not (keys or emails):
             return out
 
         def remember(contact: dict[str, t.Any]) -> None:
@@ -785,6 +785,15 @@ class ContactWriter:
         """
         path = f"/contacts/{quote(str(row.ext_id), safe='')}"
         stream = row.stream or "contacts"
+        # The pre-read may not have seen this contact (outside the master list): read it now
+        # (email changes are rare) so its blocklist is carried over in the same request.
+        try:
+            current = self.client.get(path, {"identifierType": "ext_id"}) or {}
+            self.s.count("email_change_reads")
+        except BrevoNotFound:
+            current = {}
+        if isinstance(current, dict) and current.get("emailBlacklisted"):
+            row.blocklist = True
         body: dict[str, t.Any] = {"attributes": {**row.attrs, "EMAIL": row.email}}
         if row.sms:
             body["attributes"]["SMS"] = row.sms
