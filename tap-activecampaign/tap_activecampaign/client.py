@@ -234,12 +234,23 @@ class ActiveCampaignStream(RESTStream[int]):
         if start is None:
             return {}
         lookback = dt.timedelta(seconds=int(self.config.get("lookback_window", 86400)))
-        return {self.server_filter: format_utc(start - lookback)}
+        # UTC as YYYY-MM-DDTHH:MM:SSZ, the form singer-io's tap sends to AC
+        return {self.server_filter: format_utc(start - lookback).replace("+00:00", "Z")}
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Records of every page, once the account clock is known."""
         self.ac_tap.ensure_account_clock(self)
         yield from self.request_pages_concurrently(context)
+        self.refresh_signpost(context)
+
+    def refresh_signpost(self, context: Context | None) -> None:
+        """Write the bookmark cap again once AC's clock is known (it only moves earlier).
+
+        The SDK asks for the signpost before the stream's first request, when only the local
+        clock may be known.
+        """
+        if self.replication_key and (signpost := self.get_replication_key_signpost(context)):
+            self._write_replication_key_signpost(context, signpost)
 
     def request_pages_concurrently(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         """Offset paging with the later pages fetched a few at a time.
@@ -322,13 +333,36 @@ class ActiveCampaignStream(RESTStream[int]):
         key = self.replication_key
         if not key:
             return True
-        if record.get(key) is None and self.replication_fallback:
-            record[key] = record.get(self.replication_fallback)
-        value = record.get(key)
+        value = self.replication_value(record)
         if value is None:
             return True
         start = self.starting_bookmark(context)
         return start is None or str(value) >= start
+
+    def replication_value(self, record: t.Mapping[str, t.Any]) -> t.Any:
+        """The record's replication key, or its fallback (e.g. ``cdate``) when null.
+
+        Used for the filter and the bookmark only: the record itself is emitted unchanged.
+        """
+        key = self.replication_key
+        if not key:
+            return None
+        value = record.get(key)
+        if value is None and self.replication_fallback:
+            value = record.get(self.replication_fallback)
+        return value
+
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        """The SDK's bookmark update, fed the fallback when the replication key is null."""
+        key = self.replication_key
+        if key and latest_record.get(key) is None:
+            value = self.replication_value(latest_record)
+            if value is None:
+                return
+            latest_record = {**latest_record, key: value}
+        super()._increment_stream_state(latest_record, context=context)
 
     def starting_bookmark(self, context: Context | None) -> str | None:
         """``max(bookmark, start_date)`` in the UTC format of our records, or None."""
@@ -356,6 +390,7 @@ class ActiveCampaignStream(RESTStream[int]):
         - other 4xx (402, 404, 422, ...): fatal, naming stream, path and AC's reason;
         - 200 with an empty, truncated or non-JSON body: retried.
         """
+        self.ac_tap.note_server_date(response.headers.get("Date"))
         status = response.status_code
         if status == 429:
             wait = parse_retry_after(response.headers.get("Retry-After"))

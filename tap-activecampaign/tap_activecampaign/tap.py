@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import threading
 import typing as t
 
@@ -36,6 +37,10 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 from tap_activecampaign.timestamps import AccountClock, format_utc, parse_timezone
+
+#: Subtracted from the sync start to cap every bookmark: updates AC stamps up to this long
+#: before the start (clock skew, writes that land late) are read again by the next run.
+BOOKMARK_SAFETY_MARGIN = dt.timedelta(minutes=5)
 
 #: Stream order of a run: definitions (fields, lists, tags) before the contacts that use them.
 STREAM_ORDER: tuple[str, ...] = (
@@ -127,8 +132,9 @@ class TapActiveCampaign(Tap):
                 "Seconds subtracted from the bookmark in the server-side "
                 "`filters[updated_after]` of contacts and deals, so that no update is lost "
                 "whatever time zone or day granularity ActiveCampaign applies to the filter. "
-                "Records are then filtered exactly on their UTC update time, so the window "
-                "costs transfer, not duplicates."
+                "Records are then filtered on their UTC update time against the bookmark "
+                "itself, so the window costs transfer only (the boundary duplicates come from "
+                "the bookmark cap, see Incremental replication)."
             ),
             default=86400,
         ),
@@ -174,7 +180,8 @@ class TapActiveCampaign(Tap):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         self._lock = threading.RLock()
         self._session: PacedSession | None = None
-        self._sync_started_at: str | None = None
+        self._sync_started_local: dt.datetime | None = None
+        self._server_started: dt.datetime | None = None
         self.clock = AccountClock()
         super().__init__(*args, **kwargs)
         normalize_api_url(str(self.config.get("api_url", "")))  # fail early on a bad URL
@@ -203,11 +210,43 @@ class TapActiveCampaign(Tap):
         return max(1, int(self.config.get("concurrency") or 6))
 
     def sync_started_at(self) -> str:
-        """When this run started (UTC), the cap of every bookmark it writes."""
+        """The cap of every bookmark this run writes (UTC).
+
+        ``min(local start, ActiveCampaign's time at the start) - BOOKMARK_SAFETY_MARGIN``:
+        AC's time comes from the ``Date`` header of the first response (minus the local time
+        elapsed since the start), so a tap host whose clock runs ahead of AC's, or AC writes
+        that land a little late, cannot push a bookmark past an update made during the sync.
+        Records updated within the margin before the start are read again by the next run
+        (boundary duplicates, never losses). Until a response has been seen the local start is
+        used; the value only ever moves earlier.
+        """
         with self._lock:
-            if self._sync_started_at is None:
-                self._sync_started_at = format_utc(dt.datetime.now(dt.UTC))
-            return self._sync_started_at
+            if self._sync_started_local is None:
+                self._sync_started_local = dt.datetime.now(dt.UTC)
+            start = self._sync_started_local
+            if self._server_started is not None:
+                start = min(start, self._server_started)
+            return format_utc(start - BOOKMARK_SAFETY_MARGIN)
+
+    def note_server_date(self, date_header: str | None) -> None:
+        """Remember AC's clock at the sync start from the first response's ``Date``."""
+        if self._server_started is not None or not date_header:
+            return
+        try:
+            server_now = email.utils.parsedate_to_datetime(date_header)
+        except (TypeError, ValueError):
+            return
+        if server_now.tzinfo is None:
+            server_now = server_now.replace(tzinfo=dt.UTC)
+        with self._lock:
+            if self._server_started is not None:
+                return
+            local_now = dt.datetime.now(dt.UTC)
+            if self._sync_started_local is None:
+                self._sync_started_local = local_now
+            # AC's time when the local clock read the start; the Date header is truncated to
+            # the second and stamped after the request left, both of which only move it earlier
+            self._server_started = server_now - (local_now - self._sync_started_local)
 
     def ensure_account_clock(self, stream: ActiveCampaignStream) -> None:
         """Configure the account time zone, inferring it once if it was not set."""

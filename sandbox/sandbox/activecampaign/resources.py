@@ -7,6 +7,7 @@ Query semantics come from `query.py`, payload shapes from `render.py`.
 from __future__ import annotations
 
 import bisect
+import email.utils
 import gc
 import hashlib
 from collections import Counter, OrderedDict
@@ -643,6 +644,14 @@ def make_contact_handlers(st: ACState) -> tuple[Callable[[web.Request], Any],
 
 
 def add_routes(app: web.Application, st: ACState) -> None:
+    async def date_from_clock(request: web.Request, response: web.StreamResponse) -> None:
+        # AC's own clock, as the tap sees it: the sandbox clock (which tests move), not the
+        # host's, on every API response
+        if request.path.startswith(API):
+            response.headers["Date"] = email.utils.formatdate(st.clock.now(), usegmt=True)
+
+    app.on_response_prepare.append(date_from_clock)
+
     async def root(request: web.Request) -> web.Response:
         return json_response({})
 

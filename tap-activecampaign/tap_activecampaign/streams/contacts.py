@@ -161,13 +161,14 @@ class ContactsStream(ActiveCampaignStream):
             plan, first_page = self._new_plan(params)
             self._save(plan)
         yield from self._emit_all(plan, params, first_page)
+        self.refresh_signpost(context)
         self._finish(plan)
 
     def _new_plan(self, params: dict[str, t.Any]) -> tuple[_SyncPlan, Page | None]:
         """Read the highest ids first (``orders[id]=DESC``): that page is real data, and its
         ids and ``meta.total`` tell how to cut the rest into ranges."""
-        started_at = self.ac_tap.sync_started_at()
         body = self.fetch({**params, "orders[id]": "DESC", "id_greater": 0})
+        started_at = self.ac_tap.sync_started_at()  # after a response: AC's clock is known
         contacts = [c for c in body.get("contacts") or [] if isinstance(c, dict)]
         if not contacts:
             return _SyncPlan(started_at=started_at, ranges=[]), None
@@ -326,7 +327,7 @@ class ContactsStream(ActiveCampaignStream):
         if dry_run:
             self._write_children(page, records)
         for record in records:
-            value = record.get(self.replication_key or "udate")
+            value = self.replication_value(record)
             if value is not None and (plan.max_udate is None or value > plan.max_udate):
                 plan.max_udate = str(value)
             yield record
