@@ -74,12 +74,38 @@ def _walk(value: t.Any) -> t.Iterator[t.Any]:
         yield value
 
 
+def _as_record_value(value: t.Any) -> t.Any:
+    """A dump value (typed, UTC ``...Z``) in the tap's output form (``...+00:00``)."""
+    if isinstance(value, str) and len(value) == 20 and value[10:11] == "T" and value[-1] == "Z":
+        return value[:-1] + "+00:00"
+    return value
+
+
 def test_every_stream_matches_the_dump_and_keys_are_unique(full_run: t.Any) -> None:
     out, dump, _ = full_run
     for stream, key in DUMP_KEYS.items():
         ids = out.ids(stream)
         assert len(ids) == len(set(ids)), f"duplicate primary keys in {stream}"
         assert set(ids) == {int(r["id"]) for r in dump[key]}, stream
+        # every field both sides have carries the same value (typed, UTC): no rewritten value
+        emitted = out.by_id(stream)
+        compared = set()
+        for row in dump[key]:
+            record = emitted[int(row["id"])]
+            for name, value in row.items():
+                if name in record:
+                    compared.add(name)
+                    assert record[name] == _as_record_value(value), (stream, row["id"], name)
+        assert len(compared) >= 4, (stream, compared)
+
+
+def test_a_null_udate_is_emitted_as_null(full_run: t.Any) -> None:
+    """The cdate fallback serves the filter and the bookmark only, never the record."""
+    out, dump, _ = full_run
+    never_updated = {int(r["id"]) for r in dump["lists"] if r["udate"] is None}
+    assert never_updated, "the sandbox has no never-updated list"
+    emitted = out.by_id("lists")
+    assert all(emitted[i]["udate"] is None for i in never_updated)
 
 
 def test_contacts_are_typed_utc_and_carry_current_tag_names(full_run: t.Any) -> None:
