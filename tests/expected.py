@@ -35,10 +35,19 @@ class ExpectedContact:
 
 
 @dataclass
+class ExpectedDraft:
+    key: str  # "ac-campaign-<id>"
+    name: str
+    subject: str | None
+    html: str | None
+
+
+@dataclass
 class Expected:
     contacts: dict[str, ExpectedContact]
     list_names: dict[str, str]  # key → full Brevo list name
     rejected_ext_ids: set[str]
+    drafts: dict[str, ExpectedDraft] = field(default_factory=dict)
 
 
 def valid_email(email: str | None) -> bool:
@@ -90,7 +99,17 @@ def expected_from_ac(ac: dict[str, Any]) -> Expected:
             exp.attributes[f["perstag"].upper()] = (f["type"], raw)
         contacts[ext_id] = exp
     names = {list_key(i): f"{x['name']} {list_key(i)}" for i, x in lists.items()}
-    return Expected(contacts=contacts, list_names=names, rejected_ext_ids=rejected)
+    messages = {m["id"]: m for m in ac["messages"]}
+    drafts: dict[str, ExpectedDraft] = {}
+    for c in ac["campaigns"]:
+        message = messages.get(c.get("message_id"))
+        drafts[f"ac-campaign-{c['id']}"] = ExpectedDraft(
+            key=f"ac-campaign-{c['id']}", name=c["name"],
+            # Brevo requires a subject: an empty one falls back to the campaign's name.
+            subject=(message["subject"] or c["name"]) if message else None,
+            html=message["html"] if message and message.get("html") else None,
+        )
+    return Expected(contacts=contacts, list_names=names, rejected_ext_ids=rejected, drafts=drafts)
 
 
 def _date_part(raw: str, *, to_utc: bool) -> str | None:
@@ -137,6 +156,9 @@ def check_brevo(expected: Expected, brevo: dict[str, Any]) -> list[str]:
         if c.get("email"):
             by_email[c["email"].lower()] = c
 
+    problems.extend(f"Brevo contact {c['id']} <{c.get('email')}> has no EXT_ID"
+                    for c in brevo["contacts"] if not (c.get("ext_id")))
+    problems.extend(_check_drafts(expected, brevo))
     for ext, exp in expected.contacts.items():
         got = by_ext.get(ext)
         if got is None:
@@ -201,3 +223,31 @@ def _check_custom(
     if expected != have:
         return [f"contact {ext}: {name}={have!r}, expected {expected!r} (AC {ftype} {raw!r})"]
     return []
+
+
+def _check_drafts(expected: Expected, brevo: dict[str, Any]) -> list[str]:
+    """One draft per source campaign, never scheduled, carrying its message's content."""
+    problems: list[str] = []
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for c in brevo["campaigns"]:
+        m = re.search(r"\[(ac-campaign-\d+)[ \]]", c["name"])
+        if m:
+            by_key.setdefault(m.group(1), []).append(c)
+        if c.get("status") != "draft" or c.get("scheduledAt"):
+            problems.append(f"campaign {c['id']} {c['name']!r} is {c.get('status')}, "
+                            f"scheduledAt={c.get('scheduledAt')}: the target must only draft")
+    for key, exp in expected.drafts.items():
+        found = by_key.get(key, [])
+        if len(found) != 1:
+            problems.append(f"{len(found)} Brevo drafts for {key}, expected 1")
+            continue
+        draft = found[0]
+        data = draft.get("data") or draft
+        if not draft["name"].startswith(exp.name + " ["):
+            problems.append(f"draft {key} is named {draft['name']!r}, expected {exp.name!r} [...]")
+        if exp.subject is not None and data.get("subject") != exp.subject:
+            problems.append(f"draft {key}: subject {data.get('subject')!r}, expected "
+                            f"{exp.subject!r}")
+        if exp.html is not None and data.get("htmlContent") != exp.html:
+            problems.append(f"draft {key}: htmlContent differs from its message's html")
+    return problems
