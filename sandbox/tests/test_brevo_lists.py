@@ -282,3 +282,41 @@ def test_membership_is_capped_at_150(api: BrevoClient) -> None:
     r = api.post(f"/contacts/lists/{lid}/contacts/add", {"emails": emails[:150]})
     assert r.status_code == 400  # spec-valid, but none of them exists
     assert "does not exist" in r.json()["message"]
+
+
+# -- a recipient unsubscribes (control surface) -----------------------------------------------
+
+
+def test_control_unsubscribe_moves_the_contact_to_list_unsubscribed(
+    api: BrevoClient, sandbox: SandboxProcess
+) -> None:
+    f = folder(api)
+    a, b = new_list(api, "A", f), new_list(api, "B", f)
+    r = api.post(
+        "/contacts",
+        {"email": "u@example.com", "attributes": {"EXT_ID": "x-1"}, "listIds": [a, b]},
+    )
+    assert r.status_code == 201
+    before = api.get("/contacts/u@example.com").json()
+    by_email = sandbox.control._call(
+        "POST", "unsubscribe", {"email": "U@example.com", "listId": a}
+    )
+    assert by_email["listIds"] == [b]
+    assert by_email["listUnsubscribed"] == [a]
+    sandbox.control._call("POST", "unsubscribe", {"ext_id": "x-1", "listId": b})
+    c = api.get("/contacts/u@example.com").json()
+    assert c["listIds"] == []
+    assert sorted(c["listUnsubscribed"]) == [a, b]
+    assert c["modifiedAt"] > before["modifiedAt"]
+    members = api.get(f"/contacts/lists/{a}/contacts").json()
+    assert members["count"] == 0
+    # an API add re-subscribes, as Brevo does: the caller must not add it back
+    r = api.post(f"/contacts/lists/{a}/contacts/add", {"extIds": ["x-1"]})
+    assert r.status_code == 201
+    c = api.get("/contacts/u@example.com").json()
+    assert c["listIds"] == [a]
+    assert c["listUnsubscribed"] == [b]
+    with pytest.raises(RuntimeError, match="404"):
+        sandbox.control._call("POST", "unsubscribe", {"email": "nobody@x.io", "listId": a})
+    with pytest.raises(RuntimeError, match="400"):
+        sandbox.control._call("POST", "unsubscribe", {"email": "u@example.com"})

@@ -115,3 +115,40 @@ def test_email_change_keeps_a_blocklist_the_preread_did_not_see(
     c3 = h.contacts_by_ext(brevo.control.dump())["ac-3"]
     assert c3["email"] == "moved@example.com"
     assert c3["emailBlacklisted"] is True
+
+
+def test_unsubscribes_in_brevo_are_never_undone(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    """A recipient who unsubscribed in Brevo (from the master list, or a synced list) is
+    never put back on it, and an unchanged rerun then writes nothing."""
+    cfg = config_for(brevo)
+    h.run_target(cfg, h.ac_input(campaigns=False))
+    lists = _lists(brevo.control.dump())
+    master, news = lists["All synced contacts [ac-all]"], lists["Newsletter [ac-list-1]"]
+    brevo.control._call("POST", "unsubscribe", {"ext_id": "ac-1", "listId": master})
+    brevo.control._call("POST", "unsubscribe", {"email": "person2@example.com", "listId": news})
+
+    brevo.control.reset_requests()
+    h.run_target(cfg, h.ac_input(campaigns=False))  # same input: nothing to write
+    log = h.api_requests(brevo)
+    assert [e for e in log if e["method"] in ("POST", "PUT", "DELETE")] == []
+
+    changed = [
+        h.contact(1, first_name="Renamed", phone="(415) 555-2671", tags=["vip", "customer"]),
+        h.contact(2, first_name="Renamed2", orgname="Acme"),
+        h.contact(3),
+    ]
+    h.run_target(cfg, h.ac_input(campaigns=False, contacts=changed))
+    h.run_target(cfg, h.ac_input(campaigns=False, contacts=changed))
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    c1, c2 = by_ext["ac-1"], by_ext["ac-2"]
+    assert c1["attributes"]["FIRSTNAME"] == "Renamed"
+    assert master not in c1["listIds"]
+    assert master in c1["listUnsubscribed"]
+    assert news in c1["listIds"]
+    assert c2["attributes"]["FIRSTNAME"] == "Renamed2"
+    assert news not in c2["listIds"]
+    assert news in c2["listUnsubscribed"]
+    assert master in c2["listIds"]
+    assert h.client_errors(brevo) == []

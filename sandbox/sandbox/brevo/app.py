@@ -180,6 +180,36 @@ class BrevoSandbox:
 
         app.router.add_post("/__sandbox/imports", imports_ctl)
 
+        async def unsubscribe_ctl(request: web.Request) -> web.Response:
+            """A recipient unsubscribes from a list, as through a campaign's link: removed
+            from the list, listed in its ``listUnsubscribed``, ``modifiedAt`` moves."""
+            raw = await request.read()
+            try:
+                body = orjson.loads(raw) if raw.strip() else {}
+                list_id = int(body["listId"])
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                return json_response(
+                    {"error": 'expected {"email"|"ext_id": ..., "listId": n}'}, status=400
+                )
+            if "email" in body:
+                contact = self.store.contact_by("email", str(body["email"]).lower())
+            elif "ext_id" in body:
+                contact = self.store.contact_by("ext_id", str(body["ext_id"]))
+            else:
+                return json_response({"error": "email or ext_id is required"}, status=400)
+            if contact is None:
+                return json_response({"error": "contact not found"}, status=404)
+            if self.store.list_info(list_id) is None:
+                return json_response({"error": "list not found"}, status=404)
+            with self.store.transaction():
+                stamp = self.store.now()
+                self.store.unsubscribe(list_id, contact.id, stamp)
+                self.store.touch_contacts([contact.id], stamp)
+            updated = self.store.contact_by("id", contact.id)
+            return json_response(updated.to_api() if updated else {})
+
+        app.router.add_post("/__sandbox/unsubscribe", unsubscribe_ctl)
+
     def add_routes(self, app: web.Application) -> None:
         for method, template, handler in self.routes:
             app.router.add_route(method, BASE + template, self._wrap(method, template, handler))

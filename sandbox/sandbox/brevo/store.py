@@ -485,6 +485,15 @@ class Store:
         )
         return self.conn.total_changes - before
 
+    def unsubscribe(self, list_id: int, contact_id: int, stamp: str) -> None:
+        """The recipient unsubscribed from the list (as through an email's link): no longer a
+        member, listed in ``listUnsubscribed``."""
+        self.conn.execute(
+            "INSERT INTO list_contacts(list_id, contact_id, unsubscribed, added_at) "
+            "VALUES (?, ?, 1, ?) ON CONFLICT(list_id, contact_id) DO UPDATE SET unsubscribed = 1",
+            (list_id, contact_id, stamp),
+        )
+
     def remove_from_lists(self, pairs: Iterable[tuple[int, int]]) -> int:
         before = self.conn.total_changes
         self.conn.executemany(

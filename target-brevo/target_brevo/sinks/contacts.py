@@ -55,6 +55,9 @@ class Row:
     key: t.Any = None
     full: bool = False  # built from a contacts record (not only values/memberships)
     email_changed: bool = False
+    # the contact unsubscribed from the master list: never in an import (which would add it
+    # back), written with one PUT instead
+    no_master: bool = False
 
     def body(self, *, with_sms: bool = True) -> dict[str, t.Any]:
         attributes: dict[str, t.Any] = {}
@@ -501,8 +504,11 @@ class ContactWriter:
         """The contacts this flush touches as Brevo holds them now (by EXT_ID and email).
 
         Reads the master list page by page (1 request per 1,000 contacts) or, when that
-        costs more, one `GET /contacts/{ext_id}` per contact. A master list created in this
-        run and not yet written to costs nothing.
+        costs more, one `GET /contacts/{ext_id}` per contact. Contacts the master list does
+        not show (new ones, or ones that unsubscribed from it) are then looked up: one
+        `GET /contacts?limit=1` learns the account's size, then the cheaper of reading the
+        whole account or one `GET` per missing contact. List counters are never trusted to
+        skip a read.
         """
         keys = {r.ext_id for r in self.rows.values() if r.ext_id}
         keys |= {e for ids in (*self.adds.values(), *self.removes.values()) for e in ids}
@@ -522,10 +528,12 @@ class ContactWriter:
             if attrs.get("SMS"):
                 out["sms:+" + str(attrs["SMS"]).lstrip("+")] = contact
 
-        if math.ceil(size / 1000) <= len(keys) + len(emails):
+        def read_pages(list_id: int | None) -> int:
             offset = 0
             while True:
-                params = {"listIds": master, "limit": 1000, "offset": offset, "sort": "asc"}
+                params: dict[str, t.Any] = {"limit": 1000, "offset": offset, "sort": "asc"}
+                if list_id is not None:
+                    params["listIds"] = list_id
                 body = self.client.get("/contacts", params) or {}
                 self.s.count("preread_requests")
                 contacts = body.get("contacts") or []
@@ -534,17 +542,40 @@ class ContactWriter:
                 offset += len(contacts)
                 count = body.get("count")
                 if len(contacts) < 1000 or (isinstance(count, int) and offset >= count):
-                    return out
-        wanted = [(k, "ext_id") for k in sorted(keys)] + [(e, "email_id") for e in sorted(emails)]
-        for ident, kind in wanted:
-            self.s.count("preread_requests")
-            try:
-                path = f"/contacts/{quote(ident, safe='')}"
-                contact = self.client.get(path, {"identifierType": kind})
-            except BrevoNotFound:
-                continue
-            if isinstance(contact, dict):
-                remember(contact)
+                    return offset
+
+        def read_each(wanted_keys: t.Iterable[str], wanted_emails: t.Iterable[str]) -> None:
+            wanted = [(k, "ext_id") for k in sorted(wanted_keys)]
+            wanted += [(e, "email_id") for e in sorted(wanted_emails)]
+            for ident, kind in wanted:
+                self.s.count("preread_requests")
+                try:
+                    path = f"/contacts/{quote(ident, safe='')}"
+                    contact = self.client.get(path, {"identifierType": kind})
+                except BrevoNotFound:
+                    continue
+                if isinstance(contact, dict):
+                    remember(contact)
+
+        if math.ceil(size / 1000) > len(keys) + len(emails):
+            read_each(keys, emails)
+            return out
+        in_master = read_pages(master)
+        missing_keys = {k for k in keys if k not in out}
+        missing_emails = {e for e in emails if f"email:{e}" not in out}
+        missing = len(missing_keys) + len(missing_emails)
+        if not missing:
+            return out
+        body = self.client.get("/contacts", {"limit": 1, "offset": 0}) or {}
+        self.s.count("preread_requests")
+        total = body.get("count")
+        total = int(total) if isinstance(total, int) else 10**9
+        if total <= in_master:
+            return out  # the master list is the whole account: nobody else to find
+        if math.ceil(total / 1000) <= missing:
+            read_pages(None)
+        else:
+            read_each(missing_keys, missing_emails)
         return out
 
     def _apply_existing(self, existing: dict[str, dict[str, t.Any]], master: int) -> None:
@@ -566,7 +597,9 @@ class ContactWriter:
                 continue
             if contact is None:
                 continue
-            row.lists -= {int(x) for x in contact.get("listUnsubscribed") or []}
+            unsubscribed = {int(x) for x in contact.get("listUnsubscribed") or []}
+            row.lists -= unsubscribed
+            row.no_master = master in unsubscribed
             current_email = str(contact.get("email") or "").lower()
             if contact.get("emailBlacklisted") and row.email and current_email != row.email:
                 row.blocklist = True  # an email change clears Brevo's blocklist: keep it
@@ -636,7 +669,8 @@ class ContactWriter:
             if not same_value(value, attrs.get(name), row.types.get(name, "text")):
                 return False
         lists = {int(x) for x in contact.get("listIds") or []}
-        if not ({master} | row.lists) <= lists:
+        unsubscribed = {int(x) for x in contact.get("listUnsubscribed") or []}
+        if not (({master} | row.lists) - unsubscribed) <= lists:
             return False
         return not (row.blocklist and not contact.get("emailBlacklisted"))
 
@@ -650,6 +684,11 @@ class ContactWriter:
             self.rows[ext_id] = row
         self.blocklist_only.clear()
         self._apply_existing(self._preread(master), master)
+        # Contacts that unsubscribed from the master list: an import (which always names the
+        # master list) would put them back on it, so each is written with one PUT (rare).
+        direct = [row for row in self.rows.values() if row.no_master]
+        for row_key in [k for k, row in self.rows.items() if row.no_master]:
+            del self.rows[row_key]
         imports: list[Import] = []
         planned, membership_imports = self._partition()
         for lists, blocklist, rows in planned:
@@ -733,6 +772,9 @@ class ContactWriter:
                 if id(row) not in fix_failed:
                     failed.discard(id(row))
         changed = self._change_emails(email_changes, master)
+        for row in direct:
+            if self._change_email(row, master, last=True) == "ok":
+                self.s.count("contacts_put")
         written = [r for imp in imports for r in imp.rows if id(r) not in failed] + changed
         if self.cfg.get("verify_values", True):
             self._verify(written, master, since)
@@ -792,12 +834,20 @@ class ContactWriter:
             self.s.count("email_change_reads")
         except BrevoNotFound:
             current = {}
-        if isinstance(current, dict) and current.get("emailBlacklisted"):
+        if not isinstance(current, dict):
+            current = {}
+        if current.get("emailBlacklisted"):
             row.blocklist = True
-        body: dict[str, t.Any] = {"attributes": {**row.attrs, "EMAIL": row.email}}
+        body: dict[str, t.Any] = {"attributes": dict(row.attrs)}
+        if row.email:
+            body["attributes"]["EMAIL"] = row.email
         if row.sms:
             body["attributes"]["SMS"] = row.sms
-        body["listIds"] = sorted({master, *row.lists})
+        # never back onto a list the contact unsubscribed from (the master list included)
+        unsubscribed = {int(x) for x in current.get("listUnsubscribed") or []}
+        list_ids = sorted({master, *row.lists} - unsubscribed)
+        if list_ids:
+            body["listIds"] = list_ids
         if row.blocklist:
             body["emailBlacklisted"] = True
         for _ in range(2):
