@@ -6,9 +6,11 @@ import copy
 import typing as t
 
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.target_base import Target
 
 from target_brevo.client import check_api_url
+from target_brevo.mapping import prefix_conflicts
 from target_brevo.sinks.base import StagingSink
 from target_brevo.sync import Syncer
 
@@ -209,7 +211,11 @@ class TargetBrevo(Target):
         self._syncer: Syncer | None = None
         self._ordered = False
         self._state_withheld_logged = False
+        self._contact_streams: list[str] = []
         check_api_url(str(self.config.get("api_url") or "https://api.brevo.com/v3"))
+        problems = prefix_conflicts(self.config, list(self.config.get("stream_mapping") or {}))
+        if problems:
+            raise ConfigValidationError(problems[0], errors=problems)
 
     @property
     def syncer(self) -> Syncer:
@@ -219,6 +225,14 @@ class TargetBrevo(Target):
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         return StagingSink
+
+    def check_contacts_stream(self, stream_name: str) -> None:
+        """At a stream's SCHEMA: refuse a second contacts stream with the same prefix."""
+        if stream_name not in self._contact_streams:
+            problems = prefix_conflicts(self.config, [*self._contact_streams, stream_name])
+            if problems:
+                raise ConfigValidationError(problems[0], errors=problems)
+            self._contact_streams.append(stream_name)
 
     def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
         """Every drain stages all sinks, then writes in dependency order."""

@@ -322,3 +322,20 @@ def test_new_source_options_extend_the_brevo_attribute(
     assert sorted(c1["HOBBIES"]) == ["Chess", "Sailing"]
     assert [r for r in h.rejects_of(cfg) if r["code"] == "value_not_stored"] == []
     assert h.client_errors(brevo) == []
+
+
+def test_two_streams_with_the_same_keys_keep_their_own_contacts(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    """`customers` 1 and `leads` 1 are two people: each stream has its own EXT_ID prefix."""
+    cfg = config_for(brevo, default_kind="contacts")
+    props = {"id": {"type": "integer"}, "email": {"type": "string"}}
+    m = h.Messages()
+    for stream, mail in (("customers", "c1@example.com"), ("leads", "l1@example.com")):
+        m.items.append(h.schema_msg(stream, props, ["id"]))
+        m.items.append(h.record_msg(stream, {"id": 1, "email": mail}))
+    h.run_target(cfg, m)
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    assert by_ext["customers-1"]["email"] == "c1@example.com"
+    assert by_ext["leads-1"]["email"] == "l1@example.com"
+    assert "ac-1" not in by_ext

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import http.server
+import io
 import json
 import logging
 import threading
 import typing as t
 
 import pytest
+from singer_sdk.exceptions import ConfigValidationError
 from target_brevo.client import (
     BrevoAuthError,
     BrevoClient,
@@ -37,6 +39,7 @@ from target_brevo.rejects import WARN_PER_CODE, Rejects, TooManyRejectsError
 from target_brevo.resolve import create_then_lookup, key_of, with_key
 from target_brevo.serialize import dumps
 from target_brevo.sync import Staged
+from target_brevo.target import TargetBrevo
 
 KEY = "xkeysib-unit-secret"
 
@@ -319,3 +322,44 @@ def test_uncertain_create_is_not_repeated(scripted: t.Any) -> None:
     assert client.request("POST", "/contacts/import", body={}, idempotent=True).body == {
         "processId": 5
     }
+
+
+def test_contacts_streams_get_their_own_default_prefix() -> None:
+    assert stream_mapping({}, "contacts")["ext_id_prefix"] == "ac-"
+    assert stream_mapping({"ext_id_prefix": "ac1-"}, "contacts")["ext_id_prefix"] == "ac1-"
+    assert stream_mapping({}, "contact_lists")["ext_id_prefix"] == "ac-"
+    anything = {"default_kind": "contacts"}
+    assert stream_mapping(anything, "customers")["ext_id_prefix"] == "customers-"
+    assert stream_mapping(anything, "leads")["ext_id_prefix"] == "leads-"
+    cfg = {"stream_mapping": {"customers": {"kind": "contacts"}, "orders": {"kind": "events"}}}
+    assert stream_mapping(cfg, "customers")["ext_id_prefix"] == "customers-"
+    assert stream_mapping(cfg, "orders")["ext_id_prefix"] == "customers-"  # its only contacts
+    explicit = {"stream_mapping": {"customers": {"kind": "contacts", "ext_id_prefix": "db-"}}}
+    assert stream_mapping(explicit, "customers")["ext_id_prefix"] == "db-"
+
+
+def test_contacts_streams_sharing_a_prefix_are_refused() -> None:
+    same = {
+        "api_key": "k",
+        "stream_mapping": {
+            "customers": {"kind": "contacts", "ext_id_prefix": "x-"},
+            "leads": {"kind": "contacts", "ext_id_prefix": "x-"},
+        },
+    }
+    with pytest.raises(ConfigValidationError, match="ext_id_prefix 'x-'"):
+        TargetBrevo(config=same, validate_config=True)
+    # a configured stream taking the AC contacts' prefix: refused at the second SCHEMA
+    clash = {
+        "api_key": "k",
+        "api_url": "http://127.0.0.1:9/v3",
+        "stream_mapping": {"customers": {"kind": "contacts", "ext_id_prefix": "ac-"}},
+    }
+    target = TargetBrevo(config=clash, validate_config=True)
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    messages = [
+        {"type": "SCHEMA", "stream": "customers", "schema": schema, "key_properties": ["id"]},
+        {"type": "SCHEMA", "stream": "contacts", "schema": schema, "key_properties": ["id"]},
+    ]
+    text = "".join(json.dumps(m) + "\n" for m in messages)
+    with pytest.raises(ConfigValidationError, match="'customers' and 'contacts'"):
+        target.listen(file_input=io.StringIO(text))

@@ -32,6 +32,8 @@ class StagingSink(BatchSink):
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
         self.brevo_target = target
+        if self.kind == "contacts":
+            target.check_contacts_stream(stream_name)
 
     @property
     def mapping(self) -> dict[str, t.Any]:

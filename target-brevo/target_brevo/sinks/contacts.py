@@ -115,7 +115,7 @@ class ContactWriter:
 
     # -- building rows ---------------------------------------------------------------------
     def prefix_for(self, mapping: t.Mapping[str, t.Any]) -> str:
-        return str(mapping.get("ext_id_prefix", self.cfg.get("ext_id_prefix", "ac-")))
+        return str(mapping.get("ext_id_prefix") or self.cfg.get("ext_id_prefix") or "ac-")
 
     def _contact_fields(self, staged: Staged) -> dict[str, tuple[str, str | None]]:
         """source field → (attribute name, declared type or None)."""
