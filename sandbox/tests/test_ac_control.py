@@ -190,3 +190,38 @@ def test_token_and_latency_flags(sandbox_factory: Any) -> None:
     bad = requests.get(f"{sb.api_url}/users/me", headers={"Api-Token": "sandbox-ac-token"},
                        timeout=10)
     assert bad.status_code == 403
+
+
+def quirks(ac: SandboxProcess, **body: Any) -> dict[str, Any]:
+    url = f"{ac.base_url}/__sandbox/quirks"
+    r = requests.post(url, json=body, timeout=10) if body else requests.get(url, timeout=10)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def test_stale_total_quirk_halves_meta_total_until_reset(ac: SandboxProcess) -> None:
+    assert quirks(ac) == {"stale_total": False, "udate_on_child_change": True}
+    real = int(get(ac, "/contacts", limit=10)["meta"]["total"])
+    assert quirks(ac, stale_total=True)["stale_total"] is True
+    body = get(ac, "/contacts", limit=100)
+    assert int(body["meta"]["total"]) == real // 2
+    assert len(body["contacts"]) == real  # the data itself is complete
+    ac.control.reset()
+    assert quirks(ac)["stale_total"] is False
+    bad = requests.post(f"{ac.base_url}/__sandbox/quirks", json={"stale_total": 1}, timeout=10)
+    assert bad.status_code == 400
+
+
+def test_udate_on_child_change_quirk_off_leaves_the_contact_udate(ac: SandboxProcess) -> None:
+    before = contact(ac, 3)["udate"]
+    quirks(ac, udate_on_child_change=False)
+    ac.control.advance_clock(120)
+    ac.control.mutate(
+        {"op": "add_tag", "contact": 3, "tag": "quirk-tag"},
+        {"op": "subscribe", "contact": 3, "list": 1},
+        {"op": "set_field_value", "contact": 3, "field": 1, "value": "q"},
+    )
+    assert contact(ac, 3)["udate"] == before
+    quirks(ac, udate_on_child_change=True)
+    ac.control.mutate({"op": "add_tag", "contact": 3, "tag": "quirk-tag-2"})
+    assert utc(contact(ac, 3)["udate"]) > utc(before)

@@ -373,3 +373,60 @@ def test_about_documents_every_setting() -> None:
         "concurrency",
     ):
         assert f"| {setting} |" in about, setting
+
+
+def _quirks(sb: SandboxProcess, **body: t.Any) -> None:
+    import requests
+
+    r = requests.post(f"{sb.base_url}/__sandbox/quirks", json=body, timeout=10)
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(("contacts", "concurrency"), [(150, 2), (1300, 3)])
+def test_contacts_complete_when_meta_total_lags(
+    sandbox_factory: t.Any, contacts: int, concurrency: int
+) -> None:
+    """meta.total only sizes the id ranges: a stale (too small) count loses nothing."""
+    sb = sandbox_factory("activecampaign", contacts=contacts, seed=3, rate_limit=0)
+    _quirks(sb, stale_total=True)
+    out = run_tap(tap_config(sb, concurrency=concurrency), streams=["contacts"])
+    ids = out.ids("contacts")
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {int(c["id"]) for c in sb.control.dump()["contacts"]}
+
+
+def test_child_changes_that_keep_udate_need_the_membership_full_scan(
+    sandbox: SandboxProcess,
+) -> None:
+    """If AC does not move a contact's udate for a membership, tag or value change, only the
+    reconciliation path (membership_full_scan: true) sees it (documented)."""
+    sandbox.control.reset()
+    children = ["contacts", "contact_lists", "contact_tags", "contact_custom_field_values"]
+    scan = tap_config(sandbox, membership_full_scan=True)
+    first = run_tap(scan, streams=children)
+    _quirks(sandbox, udate_on_child_change=False)
+    sandbox.control.advance_clock(60)
+    sandbox.control.mutate(
+        {"op": "subscribe", "contact": 8, "list": 2},
+        {"op": "add_tag", "contact": 9, "tag": "quirk-new"},
+        {"op": "set_field_value", "contact": 10, "field": 1, "value": "quirk-changed"},
+    )
+    new_tag = next(tg["id"] for tg in sandbox.control.dump()["tags"] if tg["tag"] == "quirk-new")
+
+    sideloads = run_tap(tap_config(sandbox), state=first.final_state, streams=children)
+    assert not {8, 9, 10} & set(sideloads.ids("contacts"))
+    assert (8, 2) not in {(r["contact"], r["list"]) for r in sideloads.records.get(
+        "contact_lists", []
+    )}
+    assert new_tag not in {r["tag"] for r in sideloads.records.get("contact_tags", [])}
+
+    full = run_tap(scan, state=first.final_state, streams=children)
+    memberships = {(r["contact"], r["list"]): r["status"] for r in full.records["contact_lists"]}
+    assert memberships[(8, 2)] == 1
+    assert (9, new_tag) in {(r["contact"], r["tag"]) for r in full.records["contact_tags"]}
+    values = {(r["contact"], r["field"]): r["value"] for r in full.records[
+        "contact_custom_field_values"
+    ]}
+    assert values[(10, 1)] == "quirk-changed"
+    # incremental: the scans send the changed rows, not every membership again
+    assert len(full.records["contact_lists"]) < len(first.records["contact_lists"])

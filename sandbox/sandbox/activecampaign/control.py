@@ -5,6 +5,11 @@
   `{"error", "op_index", "results"}` (the ops before it stay applied).
 - `POST /__sandbox/clock` `{"advance_seconds": 3600}` or `{"set": "2026-03-08T07:30:00Z"}`;
   `GET /__sandbox/clock`. Answers `{"now": <UTC ISO>, "epoch": <float>}`.
+- `POST /__sandbox/quirks` `{"stale_total": true, "udate_on_child_change": false}` (either key),
+  `GET /__sandbox/quirks`; both answer the current quirks. `stale_total`: `GET /contacts`
+  reports half the real `meta.total` (a count lagging behind the data). `udate_on_child_change`
+  (default true): memberships, tags and field values changed by `/__sandbox/mutate` move the
+  contact's `udate`; false leaves it alone. `POST /__sandbox/reset` restores the defaults.
 """
 
 from __future__ import annotations
@@ -71,6 +76,27 @@ def add_control_routes(app: web.Application, st: ACState) -> None:
     async def clock_get(request: web.Request) -> web.Response:
         return json_response(_clock_body(st))
 
+    def _quirks_body() -> dict[str, Any]:
+        return {"stale_total": st.stale_total,
+                "udate_on_child_change": st.store.udate_on_child_change}
+
+    async def quirks_post(request: web.Request) -> web.Response:
+        body = await _body(request)
+        unknown = set(body) - {"stale_total", "udate_on_child_change"}
+        if unknown or not all(isinstance(v, bool) for v in body.values()):
+            return json_response({"error": "expected booleans stale_total and/or "
+                                           "udate_on_child_change"}, status=400)
+        if "stale_total" in body:
+            st.stale_total = body["stale_total"]
+        if "udate_on_child_change" in body:
+            st.store.udate_on_child_change = body["udate_on_child_change"]
+        return json_response(_quirks_body())
+
+    async def quirks_get(request: web.Request) -> web.Response:
+        return json_response(_quirks_body())
+
+    app.router.add_post(f"{CONTROL_PREFIX}/quirks", quirks_post)
+    app.router.add_get(f"{CONTROL_PREFIX}/quirks", quirks_get)
     app.router.add_post(f"{CONTROL_PREFIX}/mutate", mutate)
     app.router.add_post(f"{CONTROL_PREFIX}/clock", clock_post)
     app.router.add_get(f"{CONTROL_PREFIX}/clock", clock_get)

@@ -56,6 +56,8 @@ class ACState:
         default_factory=OrderedDict
     )
     _counts: tuple[int, dict[str, Counter[int]]] | None = None
+    #: quirk (POST /__sandbox/quirks): GET /contacts reports a lagging meta.total (half)
+    stale_total: bool = False
 
     def __post_init__(self) -> None:
         self.store = self._generate()
@@ -76,6 +78,7 @@ class ACState:
         self._cache.clear()
         self._counts = None
         self.clock.reset()
+        self.stale_total = False
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], list[Any]]
                ) -> tuple[list[Any], list[int]]:
@@ -583,6 +586,8 @@ def make_contacts_handler(st: ACState) -> Callable[[web.Request], Any]:
             rendered.append(item)
         body: dict[str, Any] = {"scoreValues": [], "contacts": rendered}
         body.update(extra)
+        if st.stale_total:
+            total //= 2  # a count that lags behind the data (quirk)
         body["meta"] = {
             "total": str(total),
             "page_input": {

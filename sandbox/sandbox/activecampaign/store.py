@@ -63,6 +63,8 @@ class Store:
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
         self.version = 0
+        #: quirk (POST /__sandbox/quirks): child changes move the contact's udate
+        self.udate_on_child_change = True
         self.users: dict[int, User] = {}
         self.contacts: dict[int, Contact] = {}
         self.lists: dict[int, MailingList] = {}
@@ -196,6 +198,12 @@ class Store:
     def _touch_contact(self, c: Contact, now: int) -> None:
         c.udate = now
 
+    def _touch_for_child(self, c: Contact, now: int) -> None:
+        """A membership, tag or field-value change: moves the contact's udate unless the
+        ``udate_on_child_change`` quirk is off (real AC does not document it for every kind)."""
+        if self.udate_on_child_change:
+            c.udate = now
+
     def update_contact(self, contact_id: int, fields: dict[str, Any], now: int) -> dict[str, Any]:
         c = self.contact(contact_id)
         for key, value in fields.items():
@@ -308,7 +316,7 @@ class Store:
             if status == 1:
                 m.sdate = now
         m.unsubreason = reason if status == 2 else None
-        self._touch_contact(c, now)
+        self._touch_for_child(c, now)
         self._changed()
         return {"id": m.id, "contact": c.id, "list": list_id, "status": status}
 
@@ -323,6 +331,7 @@ class Store:
         c = self.contact(contact_id)
         c.bounced_hard = 1
         c.bounced_date = self.local_date(now)
+        self._touch_contact(c, now)  # the contact's own fields changed
         return out
 
     def add_tag(self, contact_id: int, tag: Any, now: int) -> dict[str, Any]:
@@ -340,7 +349,7 @@ class Store:
         ct = ContactTag(id=self._new_id("contact_tags"), contact=c.id, tag=t.id, cdate=now)
         self.contact_tags[ct.id] = ct
         self.tags_by_contact.setdefault(c.id, []).append(ct.id)
-        self._touch_contact(c, now)
+        self._touch_for_child(c, now)
         self._changed()
         return {"id": ct.id, "tag": t.id, "created": True}
 
@@ -354,7 +363,7 @@ class Store:
             if self.contact_tags[ctid].tag == t.id:
                 ids.remove(ctid)
                 del self.contact_tags[ctid]
-                self._touch_contact(c, now)
+                self._touch_for_child(c, now)
                 self._changed()
                 return {"id": ctid, "removed": True}
         return {"id": None, "removed": False}
@@ -376,7 +385,7 @@ class Store:
             fv = self.field_values[fvid]
             fv.value = value
             fv.udate = now
-        self._touch_contact(c, now)
+        self._touch_for_child(c, now)
         self._changed()
         return {"id": fv.id}
 

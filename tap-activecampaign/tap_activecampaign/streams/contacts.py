@@ -182,8 +182,7 @@ class ContactsStream(ActiveCampaignStream):
             last_id=ids[-1],
             done=True,
         )
-        remaining = (total - len(contacts)) if total is not None else None
-        if (remaining is not None and remaining <= 0) or len(contacts) < PAGE_SIZE:
+        if len(contacts) < PAGE_SIZE:  # a short page: there is nothing below it
             top = IdRange(lo=ids[0] - 1, hi=ids[-1], pos=ids[0] - 1)
             return _SyncPlan(started_at=started_at, ranges=[top]), page
         if raw_ids[0] < raw_ids[-1]:
@@ -194,7 +193,13 @@ class ContactsStream(ActiveCampaignStream):
             return _SyncPlan(started_at=started_at, ranges=[first, rest]), page
         top = IdRange(lo=ids[0] - 1, hi=ids[-1], pos=ids[0] - 1)
         parts = min(self.max_ranges, self.workers * 2)
-        below = split_id_range(ids[0] - 1, remaining or PAGE_SIZE * parts, parts)
+        # meta.total only sizes the ranges (it can lag): the ranges always cover every id
+        # below the first page, and each ends on a short page or at its id bound
+        remaining = (total - len(contacts)) if total is not None else 0
+        if remaining <= 0:  # no usable total: guess from the id density of the first page
+            density = len(contacts) / max(1, ids[-1] - ids[0] + 1)
+            remaining = max(PAGE_SIZE, round((ids[0] - 1) * density))
+        below = split_id_range(ids[0] - 1, remaining, parts)
         return _SyncPlan(started_at=started_at, ranges=[top, *below]), page
 
     @staticmethod
@@ -284,12 +289,8 @@ class ContactsStream(ActiveCampaignStream):
                     rows = [c for c in body.get("contacts") or [] if isinstance(c, dict)]
                     ids = [int(c["id"]) for c in rows]
                     in_range = [c for c, i in zip(rows, ids, strict=True) if i <= id_range.hi]
-                    total = meta_total(body)
-                    done = (
-                        len(rows) < PAGE_SIZE
-                        or any(i >= id_range.hi for i in ids)
-                        or (total is not None and total <= len(rows))
-                    )
+                    # a short page or the id bound ends the range, never meta.total (a hint)
+                    done = len(rows) < PAGE_SIZE or any(i >= id_range.hi for i in ids)
                     last = max((i for i in ids if i <= id_range.hi), default=position)
                     page = Page(index, in_range, self._sideloads(body), last, done)
                     if not put(page):
