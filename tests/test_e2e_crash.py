@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e_support import Pipeline, dump, mutate, request_log
+from tests.e2e_support import Pipeline, dump, mutate, request_counts
 from tests.expected import check_brevo, expected_from_ac
 
 
-def _count(base_url: str, method: str, path: str) -> int:
-    return sum(1 for r in request_log(base_url) if r["method"] == method and r["path"] == path)
+def _count(base_url: str, method: str, route: str) -> int:
+    """Requests so far to one route template, e.g. `PUT /v3/contacts/{identifier}`."""
+    return int(request_counts(base_url)["by_path"].get(f"{method} {route}", 0))
 
 
 def _assert_exact(p: Pipeline) -> None:
@@ -78,6 +79,28 @@ def test_killed_runs_resume_to_the_exact_state(make_pipeline: Any) -> None:
     assert rerun.returncode == 0, rerun.output[-4000:]
     _assert_exact(p)
     assert _still_subscribed(p, unsubscribed + more) == []
+
+    # 4. Email changes and unsubscribes, killed at the first email-change PUT, then at the first
+    # list removal of the rerun: the final rerun lands every change exactly once.
+    contacts = dump(p.ac_url)["contacts"]
+    mutate(p.ac_url, [{"op": "change_email", "id": c["id"], "email": f"moved{c['id']}@example.net"}
+                      for c in contacts[200:210]])
+    last = _unsubscribe_some(p, 6, skip=30)
+    puts = _count(p.brevo_url, "PUT", "/v3/contacts/{identifier}")
+    killed = p.run_and_kill(lambda: _count(p.brevo_url, "PUT", "/v3/contacts/{identifier}") > puts)
+    assert killed.killed, killed.output[-3000:]
+    removes = _count(p.brevo_url, "POST", "/v3/contacts/lists/{listId}/contacts/remove")
+    killed = p.run_and_kill(
+        lambda: _count(p.brevo_url, "POST", "/v3/contacts/lists/{listId}/contacts/remove")
+        > removes
+    )
+    rerun = p.run("--force")
+    assert rerun.returncode == 0, rerun.output[-4000:]
+    _assert_exact(p)
+    assert _still_subscribed(p, unsubscribed + more + last) == []
+    by_ext = {c["ext_id"]: c for c in dump(p.brevo_url)["contacts"]}
+    for c in contacts[200:210]:
+        assert by_ext[f"ac-{c['id']}"]["email"] == f"moved{c['id']}@example.net"
 
     brevo = dump(p.brevo_url)
     assert len({c["ext_id"] for c in brevo["contacts"]}) == len(brevo["contacts"])
