@@ -235,6 +235,31 @@ def test_reset_after_processes_the_create_and_a_blind_retry_fails(
     assert statuses["reset"] == 1
 
 
+def test_status_after_faults_process_the_request_then_answer_the_status(
+    api: BrevoClient, sandbox: SandboxProcess,
+) -> None:
+    sandbox.control.set_faults(script=["500_after", "524_after", "503"],
+                               paths=["/v3/contacts/folders"])
+    r = api.post("/contacts/folders", {"name": "A"})
+    assert r.status_code == 500
+    assert r.json()["code"] == "internal_error"
+    r = api.post("/contacts/folders", {"name": "B"})
+    assert r.status_code == 524
+    assert "error code: 524" in r.text
+    r = api.post("/contacts/folders", {"name": "C"})  # a pre-handler 503: not processed
+    assert r.status_code == 503
+    assert sorted(f["name"] for f in sandbox.control.dump()["folders"]) == ["A", "B"]
+    log = sandbox.control.requests(log=True)["log"]
+    assert [(e["status"], e["fault"]) for e in log] == [
+        (500, "500_after"), (524, "524_after"), (503, "503"),
+    ]
+    assert api.post("/contacts/folders", {"name": "D"}).status_code == 201
+    for kind in ("502_after", "504_after", "520_after", "521_after", "522_after", "523_after"):
+        sandbox.control.set_faults(script=[kind])
+    with pytest.raises(RuntimeError, match="400"):
+        sandbox.control.set_faults(script=["599_after"])
+
+
 def test_timeout_after_processes_the_request(api: BrevoClient, sandbox: SandboxProcess) -> None:
     sandbox.control.set_faults(script=["timeout_after"], timeout_s=1.0)
     with pytest.raises(requests.ReadTimeout):

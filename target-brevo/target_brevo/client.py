@@ -28,8 +28,13 @@ TRANSPORT_ERRORS = (
     requests.exceptions.ContentDecodingError,
 )
 RETRY_STATUSES = {500, 502, 503, 504, 520, 521, 522, 523, 524, 425}
-# Statuses after which a non-idempotent create may have been applied by Brevo.
-UNCERTAIN_STATUSES = {502, 504, 524}
+
+
+def may_have_been_applied(status: int) -> bool:
+    """After any 5xx a non-idempotent create may have been applied by Brevo (a 500 or 503
+    can come after the write, behind Cloudflare or from Brevo itself): look before retrying.
+    A 425 (account in process) and a 429 were not processed."""
+    return status >= 500
 
 
 class BrevoError(Exception):
@@ -281,7 +286,7 @@ class BrevoClient:
                 self.sleep(delay)
                 continue
             if status in RETRY_STATUSES:
-                if not idempotent and status in UNCERTAIN_STATUSES:
+                if not idempotent and may_have_been_applied(status):
                     msg = f"Brevo {key}: {status}; the request may have been applied"
                     raise BrevoUncertain(msg, status=status)
                 if attempt >= self.max_tries:
@@ -293,6 +298,9 @@ class BrevoClient:
                 LOGGER.warning("Brevo %s: %d, retry %d in %.2fs", key, status, attempt, delay)
                 self.sleep(delay)
                 continue
+            if status >= 500 and not idempotent:  # an unknown 5xx (e.g. 501, 530)
+                msg = f"Brevo {key}: {status}; the request may have been applied"
+                raise BrevoUncertain(msg, status=status)
             if status >= 400:
                 raise self._error_for(method.upper(), path.split("?")[0], resp)
 

@@ -78,6 +78,36 @@ def test_creates_that_may_have_succeeded_are_looked_up_not_repeated(
     assert creates, "the script should have hit at least one create"
 
 
+@pytest.mark.parametrize("kind", ["500_after", "503_after", "524_after", "520_after"])
+def test_creates_answered_5xx_after_processing_are_looked_up_not_repeated(
+    brevo: t.Any, config_for: t.Any, h: t.Any, kind: str
+) -> None:
+    """Brevo processed the create, then answered a 5xx: no duplicate folder, list,
+    attribute or campaign draft."""
+    brevo.control.set_faults(
+        script=[kind, "ok"] * 40,
+        paths=[
+            "/v3/contacts/folders",
+            "/v3/contacts/lists",
+            "/v3/contacts/attributes",
+            "/v3/emailCampaigns",
+        ],
+    )
+    run = h.run_target(config_for(brevo, max_tries=6), h.ac_input())
+    assert run.states
+    dump = brevo.control.dump()
+    assert len(dump["folders"]) == 1
+    names = [x["name"] for x in dump["lists"]]
+    assert len(names) == len(set(names)) == 3
+    assert len(dump["campaigns"]) == 1
+    attrs = [a["name"] for a in dump["attributes"]]
+    assert len(attrs) == len(set(attrs))
+    creates = [
+        e for e in h.api_requests(brevo) if e["method"] == "POST" and e.get("fault") == kind
+    ]
+    assert creates, "the script should have hit at least one create"
+
+
 def test_crash_after_writes_then_rerun_gives_the_same_state(
     brevo: t.Any, config_for: t.Any, h: t.Any, tmp_path: Path
 ) -> None:

@@ -324,6 +324,15 @@ def test_uncertain_create_is_not_repeated(scripted: t.Any) -> None:
     }
 
 
+@pytest.mark.parametrize("status", [500, 503, 520, 521, 522, 523, 501])
+def test_a_create_answered_with_any_5xx_is_uncertain(scripted: t.Any, status: int) -> None:
+    script, client, _ = scripted
+    script.responses = [(status, {}, {"code": "internal_error"}), (201, {}, {"id": 1})]
+    with pytest.raises(BrevoUncertain):
+        client.request("POST", "/contacts/folders", body={"name": "x"})
+    assert len(script.seen) == 1  # never sent again blindly
+
+
 def test_contacts_streams_get_their_own_default_prefix() -> None:
     assert stream_mapping({}, "contacts")["ext_id_prefix"] == "ac-"
     assert stream_mapping({"ext_id_prefix": "ac1-"}, "contacts")["ext_id_prefix"] == "ac1-"

@@ -33,6 +33,8 @@ from sandbox.brevo.validation import (
     validate_parameters,
 )
 from sandbox.server import CommonConfig, Service, create_app, json_response
+from sandbox.server.app import STATE_KEY
+from sandbox.server.faults import after_status
 
 DEFAULT_API_KEY = "xkeysib-sandbox-key"
 BASE = "/v3"
@@ -244,6 +246,15 @@ class BrevoSandbox:
         op_key = f"{method} {template}"
 
         async def run(request: web.Request) -> web.StreamResponse:
+            # a post-handler status fault picked for this request (read before any await)
+            state = request.app.get(STATE_KEY)
+            fail_after = after_status(state.faults.last_picked) if state is not None else None
+            resp = await handle(request)
+            if fail_after is not None:
+                return self.error_response(fail_after, request)  # processed, then a 5xx
+            return resp
+
+        async def handle(request: web.Request) -> web.StreamResponse:
             try:
                 query = {k: request.query.getall(k) for k in request.query}
                 params = (

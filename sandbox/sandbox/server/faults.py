@@ -17,6 +17,14 @@ Semantics (contracts §2): pre-handler kinds do not run the handler (`reset`, st
 still connected, so a client that timed out leaves no effect); post-handler kinds run the
 handler first (`reset_after`, `timeout_after`, `empty`, `truncated`; the last two keep the
 handler's status).
+
+Post-handler status kinds (`500_after`, `502_after`, `503_after`, `504_after`, `520_after`,
+`521_after`, `522_after`, `523_after`, `524_after`): the request is processed (its effect
+stays), then that status is answered with the service's error body instead of the handler's
+response: a create that was applied although the client saw a 5xx. The core only picks them;
+a service applies them in its handler wrapper: `FaultInjector.last_picked` holds the kind
+picked for the request being handled (read it before the handler's first `await`) and
+`after_status(kind)` gives the status to answer (the Brevo sandbox does this).
 """
 
 from __future__ import annotations
@@ -28,7 +36,18 @@ from typing import Any
 STATUS_FAULTS = frozenset({"403", "425", "429", "500", "502", "503", "524"})
 PRE_HANDLER_FAULTS = STATUS_FAULTS | {"reset", "timeout"}
 POST_HANDLER_FAULTS = frozenset({"reset_after", "timeout_after", "empty", "truncated"})
-API_FAULT_KINDS = PRE_HANDLER_FAULTS | POST_HANDLER_FAULTS
+# processed, then answered with this status (applied by the service's handler wrapper)
+POST_HANDLER_STATUS_FAULTS = frozenset(
+    f"{code}_after" for code in ("500", "502", "503", "504", "520", "521", "522", "523", "524")
+)
+API_FAULT_KINDS = PRE_HANDLER_FAULTS | POST_HANDLER_FAULTS | POST_HANDLER_STATUS_FAULTS
+
+
+def after_status(kind: str | None) -> str | None:
+    """The status a post-handler status fault answers with (`"524_after"` → `"524"`)."""
+    if kind in POST_HANDLER_STATUS_FAULTS:
+        return str(kind).removesuffix("_after")
+    return None
 DEFAULT_TIMEOUT_S = 30.0
 
 
@@ -59,6 +78,7 @@ class FaultInjector:
         self._burst_kind: str | None = None
         self._burst_left = 0
         self._rng = random.Random(seed)
+        self.last_picked: str | None = None
         self.configure({"rate": rate, "kinds": list(kinds or self.default_kinds), "seed": seed})
 
     def _check_kinds(self, kinds: Iterable[str], allow_ok: bool = False) -> list[str]:
@@ -119,7 +139,13 @@ class FaultInjector:
         }
 
     def pick(self, path: str) -> str | None:
-        """The fault kind for this API request, or None. Consumes a script entry if scripted."""
+        """The fault kind for this API request, or None. Consumes a script entry if scripted.
+
+        The result is also kept in `last_picked` for the service's handler wrapper."""
+        self.last_picked = self._pick(path)
+        return self.last_picked
+
+    def _pick(self, path: str) -> str | None:
         if self.paths and not any(path.startswith(p) for p in self.paths):
             return None
         if self.script is not None:
