@@ -339,3 +339,34 @@ def test_two_streams_with_the_same_keys_keep_their_own_contacts(
     assert by_ext["customers-1"]["email"] == "c1@example.com"
     assert by_ext["leads-1"]["email"] == "l1@example.com"
     assert "ac-1" not in by_ext
+
+
+def test_failed_list_additions_are_rejects(brevo: t.Any, config_for: t.Any, h: t.Any) -> None:
+    """A membership Brevo does not apply (its contact is not in Brevo) is a reject with
+    stream and key, whether the whole add call fails (400) or only part of it."""
+    cfg = config_for(brevo)
+    h.run_target(cfg, h.ac_input(campaigns=False))
+    only_unknown = [{"id": 50, "contact": 99, "list": 1, "status": 1}]
+    m = h.Messages()
+    m.add("lists", {"id": 1, "name": "Newsletter"}, {"id": 2, "name": "Promo"})
+    m.add("contact_lists", *only_unknown)
+    h.run_target(cfg, m)
+    rejects = h.rejects_of(cfg)
+    assert [(r["stream"], r["key"], r["code"]) for r in rejects] == [
+        ("contact_lists", 50, "unknown_contact")
+    ]
+    mixed = [
+        {"id": 51, "contact": 1, "list": 2, "status": 1},
+        {"id": 52, "contact": 98, "list": 2, "status": 1},
+    ]
+    m = h.Messages()
+    m.add("lists", {"id": 1, "name": "Newsletter"}, {"id": 2, "name": "Promo"})
+    m.add("contact_lists", *mixed)
+    h.run_target(cfg, m)
+    rejects = h.rejects_of(cfg)
+    assert [(r["stream"], r["key"], r["code"]) for r in rejects[1:]] == [
+        ("contact_lists", 52, "unknown_contact")
+    ]
+    lists = {x["name"]: x["id"] for x in brevo.control.dump()["lists"]}
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    assert lists["Promo [ac-list-2]"] in by_ext["ac-1"]["listIds"]

@@ -112,6 +112,8 @@ class ContactWriter:
         self.removes: dict[int, set[str]] = {}
         self.blocklist_only: set[str] = set()
         self.existing: dict[str, dict[str, t.Any]] = {}
+        # (list id, ext_id) → (stream, source key) of the membership, for rejects
+        self.add_origin: dict[tuple[int, str], tuple[str, t.Any]] = {}
 
     # -- building rows ---------------------------------------------------------------------
     def prefix_for(self, mapping: t.Mapping[str, t.Any]) -> str:
@@ -321,6 +323,7 @@ class ContactWriter:
                 continue
             row = self.rows.get(ext_id)
             if action == ADD:
+                self.add_origin[(list_id, ext_id)] = (staged.stream, key)
                 if row is not None:
                     row.lists.add(list_id)
                 else:
@@ -953,13 +956,59 @@ class ContactWriter:
 
     def _list_call(self, list_id: int, op: str, ext_ids: list[str]) -> None:
         try:
-            self.client.request(
+            resp = self.client.request(
                 "POST",
                 f"/contacts/lists/{list_id}/contacts/{op}",
                 body={"extIds": ext_ids},
                 idempotent=True,  # adding/removing the same ids again changes nothing
             )
             self.s.count(f"list_{op}_calls")
+            contacts = resp.body.get("contacts") if isinstance(resp.body, dict) else None
+            failed = [str(x) for x in ((contacts or {}).get("failure") or [])]
+            reason = None
         except BrevoInvalid as exc:
-            # "already in/out of the list or does not exist" for every id: nothing to do
-            LOGGER.info("list %s %s: %s", list_id, op, exc.brevo_message or exc.code)
+            # Brevo answers 400 when no id succeeded: every id failed
+            failed, reason = list(ext_ids), exc.brevo_message or exc.code
+        if not failed:
+            return
+        if op == "remove":
+            # "not in the list or no such contact": either way it is not on the list
+            LOGGER.info("list %s remove: %d ids were not on it", list_id, len(failed))
+            return
+        self._failed_adds(list_id, failed, reason)
+
+    def _failed_adds(self, list_id: int, ext_ids: list[str], reason: str | None) -> None:
+        """Brevo did not add these contacts: each is read back (failures are rare); one that
+        is on the list (or unsubscribed from it) is fine, any other is a reject."""
+        for ext in ext_ids:
+            try:
+                path = f"/contacts/{quote(ext, safe='')}"
+                contact = self.client.get(path, {"identifierType": "ext_id"}) or {}
+            except BrevoNotFound:
+                contact = None
+            stream, key = self.add_origin.get((list_id, ext)) or self._origin_of(ext)
+            if contact is None:
+                self.rejects.add(
+                    stream,
+                    key,
+                    "unknown_contact",
+                    f"contact {ext} is not in Brevo; not added to list {list_id}",
+                    "list",
+                )
+                continue
+            on = {int(x) for x in contact.get("listIds") or []}
+            on |= {int(x) for x in contact.get("listUnsubscribed") or []}
+            if list_id not in on:
+                self.rejects.add(
+                    stream,
+                    key,
+                    "list_add_failed",
+                    f"Brevo did not add {ext} to list {list_id}: {reason or 'listed in failure'}",
+                    "list",
+                )
+
+    def _origin_of(self, ext_id: str) -> tuple[str, t.Any]:
+        row = self.rows.get(ext_id)
+        if row is not None:
+            return row.stream or "contacts", row.key if row.key is not None else ext_id
+        return "contacts", ext_id
