@@ -225,3 +225,13 @@ def test_udate_on_child_change_quirk_off_leaves_the_contact_udate(ac: SandboxPro
     quirks(ac, udate_on_child_change=True)
     ac.control.mutate({"op": "add_tag", "contact": 3, "tag": "quirk-tag-2"})
     assert utc(contact(ac, 3)["udate"]) > utc(before)
+
+
+def test_users_carry_a_personal_zone_that_set_user_zone_changes(ac: SandboxProcess) -> None:
+    users = {int(u["id"]): u for u in get(ac, "/users")["users"]}
+    assert users[1]["localZoneid"] == "America/Chicago"  # the account zone
+    assert users[2]["localZoneid"] not in (None, "America/Chicago")  # a user elsewhere
+    assert users[4]["localZoneid"] is None
+    ac.control.mutate({"op": "set_user_zone", "id": 1, "zone": "Asia/Tokyo"})
+    assert get(ac, "/users/me")["user"]["localZoneid"] == "Asia/Tokyo"
+    assert {u["id"]: u["local_zone_id"] for u in ac.control.dump()["users"]}[1] == "Asia/Tokyo"

@@ -145,11 +145,12 @@ class TapActiveCampaign(Tap):
             description=(
                 "IANA zone of the account (Settings -> Account), e.g. `America/Chicago`, used "
                 "to read AC's naive `*_timestamp` values (offset-aware dates such as udate and "
-                "mdate never need it). Unset: inferred once per run (1-2 requests) from a zone "
-                "named by `GET /users/me`, else from the UTC offsets of the dates of one page of "
-                "contacts (the IANA zone matching every offset, DST included; a fixed offset if "
-                "no DST change is seen), else UTC; the choice is logged as a warning. Set it to "
-                "be exact."
+                "mdate never need it). Unset: inferred once per run (2 requests) from the zone "
+                "named by `GET /users/me` (`localZoneid`, the API user's personal setting) if it "
+                "agrees with the UTC offsets of the dates of one page of contacts, else from "
+                "those offsets (the IANA zone matching every offset, DST included; a fixed "
+                "offset if no DST change is seen), else UTC; the choice is logged as a warning. "
+                "Set it to be exact."
             ),
         ),
         th.Property(

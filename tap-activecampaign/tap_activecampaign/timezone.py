@@ -3,7 +3,9 @@
 ActiveCampaign has no documented endpoint for the account time zone (Settings -> Account).
 When the setting is unset, the tap looks, in order, at:
 
-1. ``GET /users/me``: a zone name in the user object (``localZoneid``), if AC sends one;
+1. ``GET /users/me``: a zone name in the user object (``localZoneid``), if AC sends one, but
+   only if it agrees with the offsets of the sampled dates (2.): it is the API user's personal
+   setting, not necessarily the account's;
 2. the offsets of offset-aware dates (``cdate``/``udate`` of the user and of one page of
    contacts, ``GET /contacts?limit=100``): AC writes them in the account zone, with the offset
    of their own date, so a sample spanning both sides of a DST change pins the zone down. The
@@ -141,22 +143,36 @@ def zone_from_samples(samples: list[Sample]) -> tuple[dt.tzinfo, str] | None:
     return dt.timezone(latest), "a fixed offset (no DST change seen in the sampled dates)"
 
 
+def agrees_with(zone: dt.tzinfo, samples: list[Sample]) -> bool:
+    """True if ``zone`` gives every sampled instant its sampled offset."""
+    return all(instant.astimezone(zone).utcoffset() == offset for instant, offset in samples)
+
+
 def infer_account_timezone(stream: ActiveCampaignStream) -> dt.tzinfo:
-    """The account time zone from the API (see the module docstring). Costs 1-2 requests."""
+    """The account time zone from the API (see the module docstring). Costs 2 requests."""
     body = stream.fetch({}, path="/users/me")
     user = body.get("user") if isinstance(body.get("user"), dict) else {}
     assert isinstance(user, dict)
     zone = zone_from_user(user)
-    if zone is not None:
-        LOGGER.warning(
-            "account_timezone is not set: using %s, the zone of the API user (GET /users/me). "
-            "Set account_timezone if the account uses another zone.",
-            zone,
-        )
-        return zone
     samples = samples_from([user])
     contacts = stream.fetch({"limit": 100}, path="/contacts").get("contacts") or []
     samples += samples_from(c for c in contacts if isinstance(c, dict))
+    if zone is not None:
+        if agrees_with(zone, samples):
+            LOGGER.warning(
+                "account_timezone is not set: inferred %s, the zone of the API user "
+                "(GET /users/me), which agrees with the offsets of %d account dates. Set "
+                "account_timezone to be exact.",
+                zone,
+                len(samples),
+            )
+            return zone
+        LOGGER.warning(
+            "account_timezone is not set: the API user's zone %s (GET /users/me) disagrees "
+            "with the offsets of the account's dates; it is a personal setting, so it is "
+            "ignored.",
+            zone,
+        )
     found = zone_from_samples(samples)
     if found is not None:
         tz, how = found

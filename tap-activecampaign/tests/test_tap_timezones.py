@@ -101,3 +101,34 @@ def test_account_timezone_is_inferred_when_unset(
         # the naive account-local copies are right only if the zone (and its DST) is right
         assert record["created_utc_timestamp"] == record["cdate"]
         assert record["updated_timestamp"] == record["udate"]
+
+
+def test_a_user_zone_that_disagrees_with_the_account_dates_is_ignored(
+    sandbox_factory: t.Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """localZoneid is the API user's own setting: kept only if the account's dates agree."""
+    sb = sandbox_factory(
+        "activecampaign", contacts=120, seed=8, rate_limit=0, timezone="Europe/Berlin"
+    )
+    sb.control.mutate({"op": "set_user_zone", "id": 1, "zone": "America/Chicago"})
+    config = tap_config(sb)
+    del config["account_timezone"]
+    out = run_tap(config, streams=CONTACT_STREAMS)
+    assert "America/Chicago (GET /users/me) disagrees" in caplog.text
+    # Europe/Paris or Berlin: the same offsets and DST rules, both right for the dates
+    assert "account_timezone is not set: inferred Europe/" in caplog.text
+    for record in out.records["contacts"]:
+        assert record["created_utc_timestamp"] == record["cdate"]
+        assert record["updated_timestamp"] == record["udate"]
+
+
+def test_a_user_zone_that_agrees_with_the_account_dates_is_used(
+    sandbox_factory: t.Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    sb = sandbox_factory(
+        "activecampaign", contacts=120, seed=8, rate_limit=0, timezone="Europe/Berlin"
+    )
+    config = tap_config(sb)
+    del config["account_timezone"]
+    run_tap(config, streams=CONTACT_STREAMS)
+    assert "inferred Europe/Berlin, the zone of the API user" in caplog.text

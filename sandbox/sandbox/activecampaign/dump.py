@@ -29,7 +29,8 @@ def dump_store(s: Store, meta: dict[str, Any]) -> dict[str, Any]:
     return {
         "meta": meta,
         "users": [{"id": u.id, "username": u.username, "first_name": u.first_name,
-                   "last_name": u.last_name, "email": u.email, "phone": u.phone}
+                   "last_name": u.last_name, "email": u.email, "phone": u.phone,
+                   "local_zone_id": u.local_zone_id}
                   for u in s.users.values()],
         "contacts": [{
             "id": c.id, "email": c.email, "phone": c.phone, "first_name": c.first_name,

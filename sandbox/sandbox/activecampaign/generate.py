@@ -176,8 +176,11 @@ def generate(contacts: int = 1000, seed: int = 42, tz: ZoneInfo | None = None) -
     for uid, (uname, fn, ln) in enumerate(
         [("admin", "Ada", "Admin"), ("jdoe", "John", "Doe"), ("msales", "María", "Sales"),
          ("bot", "", ""), ("ops", "Ops", "Team")], start=1):
+        # the user's personal zone: mostly the account's, one user elsewhere, one unset
+        other = "Europe/London" if str(tz) != "Europe/London" else "America/New_York"
+        zone = {2: other, 4: None}.get(uid, str(tz))
         store.users[uid] = User(uid, uname, fn, ln, f"{uname}@sandbox-account.example", "",
-                                EPOCH_START - 400 * DAY)
+                                EPOCH_START - 400 * DAY, zone)
     n_users = len(store.users)
 
     # lists

@@ -18,6 +18,8 @@ class User:
     email: str
     phone: str
     cdate: int
+    #: the user's own time-zone setting (``localZoneid``); not necessarily the account's
+    local_zone_id: str | None = None
 
 
 @dataclass(slots=True)

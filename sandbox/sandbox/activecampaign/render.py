@@ -631,6 +631,7 @@ class Renderer:
             "email": u.email,
             "phone": u.phone,
             "signature": None,
+            "localZoneid": u.local_zone_id,
             "links": self._links("users", u.id, (
                 "lists", "userGroup", "dealGroupTotals", "dealGroupUsers", "configs")),
             "id": str(u.id),

@@ -389,6 +389,13 @@ class Store:
         self._changed()
         return {"id": fv.id}
 
+    def set_user_zone(self, user_id: int, zone: Any) -> dict[str, Any]:
+        """A user's personal ``localZoneid`` (not the account zone); null unsets it."""
+        user = self._get(self.users, user_id, "user")
+        user.local_zone_id = None if zone is None else str(zone)
+        self._changed()
+        return {"id": user.id, "localZoneid": user.local_zone_id}
+
     def rename_list(self, list_id: int, name: str, now: int) -> dict[str, Any]:
         lst = self._get(self.lists, list_id, "list")
         lst.name = str(name)
@@ -443,6 +450,7 @@ class Store:
                 op["contact"], op["field"], op.get("value"), now
             ),
             "rename_list": lambda: self.rename_list(op["id"], op["name"], now),
+            "set_user_zone": lambda: self.set_user_zone(op["id"], op.get("zone")),
             "update_campaign": lambda: self.update_campaign(op["id"], op.get("fields") or {},
                                                             now),
             "update_message": lambda: self.update_message(op["id"], op.get("fields") or {}, now),
