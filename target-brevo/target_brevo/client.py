@@ -5,6 +5,7 @@ There is exactly one retry loop (here). Callers never retry around it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import random
@@ -358,13 +359,24 @@ class BrevoClient:
 _BAD_BODY = object()
 
 
+def _is_loopback(host: str) -> bool:
+    """`localhost` or a loopback IP literal (127.0.0.0/8, ::1); never a name like
+    `127.evil.example.com`."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_api_url(api_url: str) -> None:
     """`https` always; `http` only for loopback hosts (tests and the sandbox)."""
     parts = urlsplit(api_url)
     if parts.scheme == "https":
         return
     host = (parts.hostname or "").lower()
-    if parts.scheme == "http" and (host in ("localhost", "::1") or host.startswith("127.")):
+    if parts.scheme == "http" and _is_loopback(host):
         return
     msg = f"api_url must use https (http only for loopback hosts), got {parts.scheme}://{host}"
     raise ValueError(msg)

@@ -176,6 +176,17 @@ def test_api_url_must_be_https_unless_loopback() -> None:
     check_api_url("http://127.0.0.1:8080/v3")
     with pytest.raises(ValueError, match="https"):
         check_api_url("http://api.brevo.com/v3")
+    check_api_url("http://localhost:8082/v3")
+    check_api_url("http://127.1.2.3:8082/v3")
+    check_api_url("http://[::1]:8082/v3")
+    for fake in (
+        "http://127.evil.example.com/v3",
+        "http://127.0.0.1.nip.io/v3",
+        "http://localhost.evil.example.com/v3",
+        "http://10.0.0.1/v3",
+    ):
+        with pytest.raises(ValueError, match="https"):
+            check_api_url(fake)
 
 
 def test_buckets() -> None:
