@@ -26,7 +26,7 @@ def api(sandbox: SandboxProcess) -> Iterator[BrevoClient]:
 
 def draft(**extra: Any) -> dict[str, Any]:
     return {"name": "Spring [ac-campaign-1]", "subject": "Hello",
-            "sender": {"name": "Shop", "email": "news@example.com"},
+            "sender": {"name": "Shop", "email": "sandbox@example.com"},
             "htmlContent": "<p>Hi</p>", **extra}
 
 
@@ -46,7 +46,7 @@ def test_campaign_is_created_as_a_draft_and_never_sent(api: BrevoClient,
     assert "scheduledAt" not in c
     assert c["name"] == "Spring [ac-campaign-1]"
     assert c["subject"] == "Hello"
-    assert c["sender"] == {"name": "Shop", "email": "news@example.com"}
+    assert c["sender"] == {"name": "Shop", "email": "sandbox@example.com"}
     assert c["htmlContent"] == "<p>Hi</p>"
     assert c["type"] == "classic"
     assert c["recipients"] == {"lists": [lid], "exclusionLists": []}
@@ -109,6 +109,24 @@ def test_campaign_create_rules(api: BrevoClient) -> None:
     assert r.status_code == 400
     assert "sender.email" in r.json()["message"]
     assert api.get("/emailCampaigns").json()["count"] == 0
+
+
+def test_campaign_sender_must_be_a_verified_sender(api: BrevoClient) -> None:
+    senders = api.get("/senders").json()["senders"]
+    assert [(x["id"], x["name"], x["email"], x["active"]) for x in senders] == [
+        (1, "Sandbox", "sandbox@example.com", True)
+    ]
+    for sender in ({"name": "Demo", "email": "demo@example.com"}, {"id": 2}):
+        r = api.post("/emailCampaigns", draft(sender=sender))
+        assert r.status_code == 400
+        assert r.json() == {"code": "invalid_parameter", "message": "Sender is invalid / inactive"}
+    assert api.post("/emailCampaigns", draft(sender={"id": 1})).status_code == 201
+    r = api.post("/emailCampaigns", draft(sender={"name": "X", "email": "Sandbox@Example.com"}))
+    assert r.status_code == 201
+    cid = r.json()["id"]
+    r = api.put(f"/emailCampaigns/{cid}", {"sender": {"email": "demo@example.com"}})
+    assert r.status_code == 400
+    assert api.get("/emailCampaigns").json()["count"] == 2
 
 
 def test_update_campaign(api: BrevoClient) -> None:

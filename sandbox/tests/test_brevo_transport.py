@@ -285,7 +285,7 @@ def test_control_dump_reset_and_request_log(api: BrevoClient, sandbox: SandboxPr
                            "attributes": {"SMS": "+33612345678", "SCORE": 2}})
     api.get("/contacts/a%40example.com")
     api.post("/emailCampaigns", {"name": "C", "subject": "S", "htmlContent": "h",
-                                 "sender": {"email": "s@example.com"}})
+                                 "sender": {"email": "sandbox@example.com"}})
     api.post("/events", {"event_name": "e", "identifiers": {"ext_id": "ac-1"}})
     dump = sandbox.control.dump()
     assert set(dump) == {"contacts", "lists", "folders", "attributes", "campaigns", "events",

@@ -95,8 +95,11 @@ class TargetBrevo(Target):
         th.Property(
             "campaign_sender",
             SENDER,
-            default={"name": "Demo", "email": "demo@example.com"},
-            description="Sender of the campaign drafts (`name` + `email`, or a sender `id`).",
+            description=(
+                "Sender of the campaign drafts: a sender verified in Brevo (`name` + `email`, "
+                "or its `id`; see GET /senders). Required for campaign drafts: without it "
+                "campaign and message records are rejects (`missing_sender`)."
+            ),
         ),
         th.Property(
             "unlinked_messages_as_drafts",

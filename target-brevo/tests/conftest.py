@@ -150,6 +150,8 @@ def config_for(tmp_path: Path) -> t.Callable[..., dict[str, t.Any]]:
             "poll_seconds_per_1000_rows": 0.1,
             "retry_base_seconds": 0.05,
             "request_timeout": 10,
+            # the sandbox's one verified sender (GET /senders)
+            "campaign_sender": {"name": "Sandbox", "email": "sandbox@example.com"},
         }
         cfg.update(extra)
         return cfg

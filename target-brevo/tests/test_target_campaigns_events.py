@@ -22,7 +22,7 @@ def test_campaigns_are_drafts_and_unchanged_ones_are_not_rewritten(
     assert "scheduledAt" not in campaign["data"]
     assert campaign["data"]["subject"] == "Spring is here"
     assert campaign["data"]["htmlContent"] == "<p>Hello</p>"
-    assert campaign["data"]["sender"] == {"name": "Demo", "email": "demo@example.com"}
+    assert campaign["data"]["sender"] == {"name": "Sandbox", "email": "sandbox@example.com"}
 
     brevo.control.reset_requests()
     h.run_target(cfg, h.ac_input())
@@ -144,7 +144,7 @@ def test_drafts_named_the_older_way_still_resolve(
     body = {
         "name": "Spring sale [ac-campaign-1]",
         "subject": "Spring is here",
-        "sender": {"name": "Demo", "email": "demo@example.com"},
+        "sender": {"name": "Sandbox", "email": "sandbox@example.com"},
         "htmlContent": "<p>Hello</p>",
         "replyTo": "help@example.com",
     }
@@ -270,3 +270,25 @@ def test_streams_mapped_to_events_go_through_the_batch_endpoint(
         ("visits", 2, "invalid_parameter"),
     ]
     assert h.client_errors(brevo) == []
+
+
+def test_campaigns_without_a_sender_are_rejects_not_api_calls(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    """No default sender: Brevo refuses unverified ones, so without `campaign_sender` the
+    campaign and message records are rejects with a clear reason and no draft request."""
+    cfg = config_for(brevo, max_rejects=-1)
+    del cfg["campaign_sender"]
+    run = h.run_target(cfg, h.ac_input())
+    assert run.states  # contacts and lists still land
+    assert brevo.control.dump()["campaigns"] == []
+    assert [e for e in h.api_requests(brevo) if "/emailCampaigns" in e["path"]] == []
+    rejects = [r for r in h.rejects_of(cfg) if r["code"] == "missing_sender"]
+    assert {(r["stream"], r["key"]) for r in rejects} == {("campaigns", "1"), ("messages", "1")}
+    assert "set campaign_sender to a verified Brevo sender" in rejects[0]["reason"]
+    assert h.client_errors(brevo) == []
+    # an unverified sender is refused by Brevo (and the sandbox): a reject, the run goes on
+    cfg["campaign_sender"] = {"name": "Demo", "email": "demo@example.com"}
+    h.run_target(cfg, h.ac_input())
+    assert brevo.control.dump()["campaigns"] == []
+    assert any("Sender is invalid" in r["reason"] for r in h.rejects_of(cfg))

@@ -71,6 +71,11 @@ ACCOUNT = {
     "marketingAutomation": {"enabled": False},
 }
 
+# The account's verified senders (`GET /senders`): a campaign's sender must be one of them.
+SENDERS = [
+    {"id": 1, "name": "Sandbox", "email": "sandbox@example.com", "active": True, "ips": []},
+]
+
 
 @dataclass
 class Call:
@@ -281,6 +286,7 @@ class BrevoSandbox:
     def _register(self) -> None:
         r = self.routes.append
         r(("GET", "/account", self.get_account))
+        r(("GET", "/senders", self.get_senders))
         r(("GET", "/contacts", self.get_contacts))
         r(("POST", "/contacts", self.create_contact))
         r(("POST", "/contacts/batch", self.retired_batch))
@@ -312,6 +318,9 @@ class BrevoSandbox:
         r(("POST", "/events/batch", self.create_events_batch))
 
     # -- account --------------------------------------------------------------------------
+
+    async def get_senders(self, call: Call) -> web.Response:
+        return json_response({"senders": SENDERS})
 
     async def get_account(self, call: Call) -> web.Response:
         return json_response(ACCOUNT)
@@ -541,6 +550,12 @@ class BrevoSandbox:
         sender = data.get("sender") or {}
         if not sender.get("email") and sender.get("id") is None:
             raise missing("sender.email or sender.id is required")
+        if sender.get("id") is not None:
+            known = [s for s in SENDERS if s["id"] == sender.get("id")]
+        else:
+            known = [s for s in SENDERS if s["email"] == str(sender.get("email")).lower()]
+        if not known or not known[0]["active"]:
+            raise invalid("Sender is invalid / inactive")
         content = [k for k in CAMPAIGN_CONTENT if data.get(k) not in (None, "")]
         if not content:
             raise missing("One of htmlContent, htmlUrl or templateId is required")
@@ -728,7 +743,8 @@ class BrevoSandbox:
 
 # Operations validated against the spec (the retired batch endpoint is answered as such).
 _VALIDATED = {
-    "GET /account", "GET /contacts", "POST /contacts", "GET /contacts/{identifier}",
+    "GET /account", "GET /senders", "GET /contacts", "POST /contacts",
+    "GET /contacts/{identifier}",
     "PUT /contacts/{identifier}", "DELETE /contacts/{identifier}", "GET /contacts/attributes",
     "POST /contacts/attributes/{attributeCategory}/{attributeName}",
     "PUT /contacts/attributes/{attributeCategory}/{attributeName}",

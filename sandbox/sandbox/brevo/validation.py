@@ -44,6 +44,7 @@ SUBSET_FILE = Path(__file__).with_name("openapi_subset.json")
 # (method, path template relative to /v3) of every operation the sandbox serves from the spec.
 SERVED_OPERATIONS: tuple[tuple[str, str], ...] = (
     ("GET", "/account"),
+    ("GET", "/senders"),
     ("GET", "/contacts"),
     ("POST", "/contacts"),
     ("GET", "/contacts/{identifier}"),

@@ -107,7 +107,7 @@ class CampaignWriter:
     ) -> dict[str, t.Any]:
         """The draft for `name [label]`; `keep_content`: name and sender only (message unknown)."""
         cfg = self.s.config
-        sender = dict(cfg.get("campaign_sender") or {"name": "Demo", "email": "demo@example.com"})
+        sender = dict(cfg.get("campaign_sender") or {})
         body: dict[str, t.Any] = {
             "name": with_key(name, label),
             "sender": {k: v for k, v in sender.items() if k in ("name", "email", "id") and v},
@@ -140,7 +140,28 @@ class CampaignWriter:
         sender = existing.get("sender") or {}
         return all(sender.get(k) == v for k, v in body["sender"].items())
 
+    def _sender_missing(self, new_c: set[str], new_m: set[str]) -> bool:
+        """Brevo refuses drafts whose sender is not one of the account's verified senders;
+        there is no safe default, so without `campaign_sender` every campaign and message
+        record is a reject and no request is made."""
+        sender = self.s.config.get("campaign_sender") or {}
+        if isinstance(sender, dict) and (sender.get("email") or sender.get("id") is not None):
+            return False
+        reason = (
+            "campaign_sender is not set: set campaign_sender to a verified Brevo sender "
+            "(`name` + `email`, or its `id`; see GET /senders); no draft was written"
+        )
+        for cid in sorted(new_c):
+            self.s.rejects.add(self.campaign_streams[cid], cid, "missing_sender", reason)
+        for mid in sorted(new_m):
+            self.s.rejects.add(self.message_streams[mid], mid, "missing_sender", reason)
+        if new_c or new_m:
+            LOGGER.warning("target-brevo: %s", reason)
+        return True
+
     def write(self, new_c: set[str], new_m: set[str]) -> None:
+        if self._sender_missing(new_c, new_m):
+            return
         resolver = self.s.resolver
         prefix = resolver.prefix
         todo: list[Draft] = []
