@@ -109,8 +109,17 @@ class Pacer:
     waited: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    last_at: float = 0.0
+
+    # Spacing starts when this few requests are left and each would have to last longer
+    # than MIN_SPACING seconds on average (the 100-an-hour bucket, never a 10-per-second one).
+    LOW_REMAINING: t.ClassVar[int] = 20
+    MIN_SPACING: t.ClassVar[float] = 1.0
+
     def before(self, sleep: t.Callable[[float], None]) -> None:
-        """Wait when the bucket is known to be empty until its window resets."""
+        """Wait when the bucket is known to be empty until its window resets; when it runs
+        low relative to its reset, space the requests (reset / remaining apart) so that a
+        burst does not drain it and leave the next request waiting up to an hour."""
         with self.lock:
             now = time.monotonic()
             if self.remaining is not None and self.remaining <= 0 and now < self.reset_at:
@@ -120,8 +129,23 @@ class Pacer:
                 sleep(delay)
                 self.remaining = None
             elif self.remaining is not None:
+                left = self.reset_at - now
+                if 0 < self.remaining <= self.LOW_REMAINING and left > 0:
+                    spacing = left / self.remaining
+                    delay = self.last_at + spacing - now
+                    if spacing >= self.MIN_SPACING and delay > 0:
+                        LOGGER.info(
+                            "Bucket %s: %d requests left for %.0fs, spacing them %.1fs apart",
+                            self.name,
+                            self.remaining,
+                            left,
+                            spacing,
+                        )
+                        self.waited += delay
+                        sleep(delay)
                 self.remaining -= 1
             self.requests += 1
+            self.last_at = time.monotonic()
 
     def update(self, headers: t.Mapping[str, str]) -> float | None:
         """Read the headers; returns the reset delay in seconds when present."""

@@ -106,6 +106,7 @@ class Resolver:
         self.created_lists: set[int] = set()  # created by this run: only we added members
         self._attributes: dict[str, Attribute] | None = None
         self._campaigns: dict[str, dict[str, t.Any]] | None = None
+        self._all_campaigns: dict[str, dict[str, t.Any]] | None = None
         self.created: dict[str, int] = {}
 
     # -- paging -----------------------------------------------------------------------
@@ -314,8 +315,13 @@ class Resolver:
         return create_then_lookup(create, lookup, f"attribute {name}")
 
     # -- campaigns ----------------------------------------------------------------------
-    def _load_campaigns(self) -> dict[str, dict[str, t.Any]]:
-        items = self._paged("/emailCampaigns", "campaigns", 100, sort="asc")
+    def _load_campaigns(self, status: str | None = "draft") -> dict[str, dict[str, t.Any]]:
+        """Campaigns by identity key; drafts only by default (the ones the target may write:
+        fewer pages of the 100-an-hour bucket)."""
+        params: dict[str, t.Any] = {"sort": "asc"}
+        if status is not None:
+            params["status"] = status
+        items = self._paged("/emailCampaigns", "campaigns", 100, **params)
         found: dict[str, dict[str, t.Any]] = {}
         for item in sorted(items, key=lambda x: int(x["id"])):
             keys = draft_keys(str(item.get("name", "")))
@@ -327,6 +333,13 @@ class Resolver:
         if self._campaigns is None:
             self._campaigns = self._load_campaigns()
         return self._campaigns
+
+    def campaign_any_status(self, key: str) -> dict[str, t.Any] | None:
+        """A campaign that is no longer a draft (sent, scheduled…): read once per run, only
+        when a draft is about to be created, so a sent campaign never gets a second draft."""
+        if self._all_campaigns is None:
+            self._all_campaigns = self._load_campaigns(status=None)
+        return self._all_campaigns.get(key)
 
     def campaigns_carrying(self, key: str) -> dict[str, dict[str, t.Any]]:
         """Drafts (identity key → draft) whose name also carries `key` (a message key)."""

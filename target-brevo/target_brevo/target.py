@@ -164,7 +164,7 @@ class TargetBrevo(Target):
         th.Property(
             "poll_max_seconds",
             th.NumberType,
-            default=30.0,
+            default=120.0,
             description="Longest wait between two polls of an import.",
         ),
         th.Property(

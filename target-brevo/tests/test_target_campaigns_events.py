@@ -28,6 +28,9 @@ def test_campaigns_are_drafts_and_unchanged_ones_are_not_rewritten(
     h.run_target(cfg, h.ac_input())
     log = h.api_requests(brevo)
     assert [e for e in log if "/emailCampaigns" in e["path"] and e["method"] != "GET"] == []
+    lookups = [e["query"] for e in log if e["route"] == "/v3/emailCampaigns"]
+    assert lookups
+    assert all("status=draft" in q for q in lookups)  # drafts only: fewer pages of 100/hour
     assert h.stable(brevo.control.dump()) == h.stable(dump)
 
     # a changed subject: one PUT of the same draft

@@ -208,6 +208,27 @@ def test_pacer_waits_for_the_reset_when_the_bucket_is_empty() -> None:
     assert len(slept) == 1
 
 
+def test_pacer_spaces_requests_when_the_bucket_runs_low() -> None:
+    """10 requests left for 600 s: spaced about 60 s apart instead of a burst then an hour's
+    wait; a per-second bucket and a bucket with plenty left are never slowed down."""
+    slept: list[float] = []
+    pacer = Pacer("other")
+    pacer.update({"x-sib-ratelimit-remaining": "10", "x-sib-ratelimit-reset": "600"})
+    pacer.before(slept.append)
+    pacer.before(slept.append)
+    assert len(slept) == 1
+    assert 600 / 9 - 2 < slept[0] <= 600 / 9
+    fast = Pacer("contacts")
+    fast.update({"x-sib-ratelimit-remaining": "9", "x-sib-ratelimit-reset": "1"})
+    for _ in range(5):
+        fast.before(slept.append)
+    roomy = Pacer("other")
+    roomy.update({"x-sib-ratelimit-remaining": "90", "x-sib-ratelimit-reset": "3000"})
+    for _ in range(5):
+        roomy.before(slept.append)
+    assert len(slept) == 1
+
+
 def test_create_then_lookup_never_blindly_repeats() -> None:
     calls: list[str] = []
 

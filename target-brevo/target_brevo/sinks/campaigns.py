@@ -199,7 +199,7 @@ class CampaignWriter:
                 self.s.count("messages_waiting")
         for draft in todo:
             existing = resolver.campaigns()  # a lookup after an uncertain create reloads it
-            current = existing.get(draft.key)
+            current = existing.get(draft.key) or resolver.campaign_any_status(draft.key)
             # a campaign whose message is not in the run keeps the draft's subject and content
             keep = draft.message is None and draft.message_key is not None and current is not None
             body = self._body(

@@ -446,7 +446,7 @@ class ContactWriter:
         """
         initial = float(self.cfg.get("poll_initial_seconds", 1.0))
         per_1000 = float(self.cfg.get("poll_seconds_per_1000_rows", 0.5))
-        max_wait = float(self.cfg.get("poll_max_seconds", 30.0))
+        max_wait = float(self.cfg.get("poll_max_seconds", 120.0))
         timeout = float(self.cfg.get("import_timeout_seconds", 3600.0))
         started = time.monotonic()
         first = True
