@@ -25,7 +25,8 @@ def api(sandbox: SandboxProcess) -> Iterator[BrevoClient]:
     sandbox.control.reset()
     sandbox.control.reset_requests()
     requests.post(sandbox.control.origin + "/__sandbox/imports",
-                  json={"delay": 0, "fail_next": 0}, timeout=10).raise_for_status()
+                  json={"delay": 0, "fail_next": 0, "reports": "urls"},
+                  timeout=10).raise_for_status()
     client = BrevoClient(sandbox)
     yield client
     client.close()
@@ -288,6 +289,26 @@ def test_failed_imports_apply_nothing(api: BrevoClient, sandbox: SandboxProcess)
     assert sandbox.control.dump()["contacts"] == []
     p = run_import(api, {"jsonBody": [{"email": "a@example.com"}], "listIds": [lid]})
     assert p["status"] == "completed"
+
+
+def test_report_modes_counts_and_no_header(api: BrevoClient, sandbox: SandboxProcess) -> None:
+    ctl = sandbox.control.origin + "/__sandbox/imports"
+    lid = setup_list(api)
+    rows = [{"email": "a@example.com"}, {"email": "not-an-email"}]
+    r = requests.post(ctl, json={"reports": "counts"}, timeout=10)
+    assert r.json()["reports"] == "counts"
+    pid = api.post("/contacts/import", {"jsonBody": rows, "listIds": [lid]}).json()["processId"]
+    time.sleep(0.2)
+    p = api.get(f"/processes/{pid}", check_response=False).json()
+    assert p["status"] == "completed"
+    assert p["info"]["import"]["invalid_emails"] == 1
+    assert p["info"]["import"]["duplicate_ext_id"] == 0
+    requests.post(ctl, json={"reports": "no_header"}, timeout=10).raise_for_status()
+    p = api.get(f"/processes/{pid}").json()
+    text = requests.get(p["info"]["import"]["invalid_emails"], timeout=10).text
+    assert not text.startswith("row;")
+    assert "not-an-email" in text
+    assert requests.post(ctl, json={"reports": "nope"}, timeout=10).status_code == 400
 
 
 def test_processes_listing(api: BrevoClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
+import pytest
 import requests
 
 WRITE_CREATES = (
@@ -370,3 +371,21 @@ def test_failed_list_additions_are_rejects(brevo: t.Any, config_for: t.Any, h: t
     lists = {x["name"]: x["id"] for x in brevo.control.dump()["lists"]}
     by_ext = h.contacts_by_ext(brevo.control.dump())
     assert lists["Promo [ac-list-2]"] in by_ext["ac-1"]["listIds"]
+
+
+@pytest.mark.parametrize("reports", ["counts", "no_header"])
+def test_unreadable_import_reports_fall_back_to_the_read_back(
+    brevo: t.Any, config_for: t.Any, h: t.Any, reports: str
+) -> None:
+    """Report values that are not URLs (Brevo's mocks show counts) or a CSV without its
+    header: a row the import refused (here the second of two new contacts sharing an email)
+    is a `not_landed` reject found by the read-back, not silently "unchanged"."""
+    cfg = config_for(brevo)
+    brevo.control._call("POST", "imports", {"reports": reports})
+    people = [h.contact(1), h.contact(4, email="same@example.com")]
+    people.append(h.contact(5, email="same@example.com"))
+    h.run_target(cfg, h.ac_input(campaigns=False, contacts=people, memberships=[]))
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    assert set(by_ext) == {"ac-1", "ac-4"}
+    rejects = [(r["stream"], r["key"], r["code"]) for r in h.rejects_of(cfg)]
+    assert [r for r in rejects if r[0] == "contacts"] == [("contacts", 5, "not_landed")]

@@ -183,7 +183,14 @@ class BrevoSandbox:
                 self.worker.fail_next = int(body["fail_next"])
             if "delay" in body:
                 self.worker.delay = max(0.0, float(body["delay"]))
-            return json_response({"fail_next": self.worker.fail_next, "delay": self.worker.delay})
+            if "reports" in body:
+                if body["reports"] not in imports_mod.REPORT_MODES:
+                    return json_response(
+                        {"error": f"reports must be one of {imports_mod.REPORT_MODES}"}, status=400
+                    )
+                self.worker.reports = str(body["reports"])
+            return json_response({"fail_next": self.worker.fail_next, "delay": self.worker.delay,
+                                  "reports": self.worker.reports})
 
         app.router.add_post("/__sandbox/imports", imports_ctl)
 
@@ -230,7 +237,10 @@ class BrevoSandbox:
             if kind not in imports_mod.REPORT_KINDS or self.store.process(pid) is None:
                 raise web.HTTPNotFound()
             return web.Response(
-                text=imports_mod.report_csv(self.store, pid, kind), content_type="text/csv"
+                text=imports_mod.report_csv(
+                    self.store, pid, kind, header=self.worker.reports != "no_header"
+                ),
+                content_type="text/csv",
             )
 
         app.router.add_get("/import-reports/{pid}/{kind}.csv", report)
@@ -534,14 +544,21 @@ class BrevoSandbox:
                                                 p.get("sort", "desc"))
         origin = self._origin(call.request)
         return json_response(
-            {"processes": [imports_mod.process_api(x, origin) for x in processes], "count": count}
+            {
+                "processes": [
+                    imports_mod.process_api(x, origin, self.worker.reports) for x in processes
+                ],
+                "count": count,
+            }
         )
 
     async def get_process(self, call: Call) -> web.Response:
         process = self.store.process(call.params["processId"])
         if process is None:
             raise not_found("Process does not exist")
-        return json_response(imports_mod.process_api(process, self._origin(call.request)))
+        return json_response(
+            imports_mod.process_api(process, self._origin(call.request), self.worker.reports)
+        )
 
     # -- email campaigns ------------------------------------------------------------------
 

@@ -342,13 +342,21 @@ def apply_import(store: Store, process_id: int, body: dict[str, Any]) -> dict[st
     return info
 
 
-def process_api(process: dict[str, Any], origin: str) -> dict[str, Any]:
-    """A process as ``GET /processes/{id}`` answers it."""
+REPORT_MODES = ("urls", "counts", "no_header")
+
+
+def process_api(process: dict[str, Any], origin: str, mode: str = "urls") -> dict[str, Any]:
+    """A process as ``GET /processes/{id}`` answers it. ``mode`` (``POST /__sandbox/imports
+    {"reports": ...}``): ``urls`` (default), ``counts`` (``info.import`` holds the number of
+    rows per kind instead of URLs, as Brevo's own mock answers show)."""
     out: dict[str, Any] = {"id": process["id"], "name": process["name"],
                            "status": process["status"]}
     info = process.get("info")
     if process["status"] == "completed" and process["name"] == PROCESS_NAME and info:
         counts = info.get("reports", {})
+        if mode == "counts":
+            out["info"] = {"import": {kind: int(counts.get(kind) or 0) for kind in REPORT_KINDS}}
+            return out
         out["info"] = {
             "import": {
                 kind: (f"{origin}/import-reports/{process['id']}/{kind}.csv"
@@ -361,11 +369,12 @@ def process_api(process: dict[str, Any], origin: str) -> dict[str, Any]:
     return out
 
 
-def report_csv(store: Store, process_id: int, kind: str) -> str:
-    """The CSV served at a report URL."""
+def report_csv(store: Store, process_id: int, kind: str, header: bool = True) -> str:
+    """The CSV served at a report URL (``header=False``: the ``no_header`` report mode)."""
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\n")
-    buf.write(REPORT_HEADER + "\n")
+    if header:
+        buf.write(REPORT_HEADER + "\n")
     for row in store.report_rows(process_id, kind):
         writer.writerow(["" if v is None else v for v in row])
     return buf.getvalue()
@@ -378,6 +387,7 @@ class ImportWorker:
         self.store = store
         self.delay = max(0.0, delay)
         self.fail_next = 0
+        self.reports = "urls"
         self._queue: asyncio.Queue[tuple[int, float]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._generation = 0

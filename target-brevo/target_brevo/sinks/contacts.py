@@ -83,6 +83,9 @@ class Import:
     submitted_at: float = 0.0
     status: str = "queued"
     info: dict[str, t.Any] = field(default_factory=dict)
+    # False when the report could not be read as documented (no URLs, no CSV header): its
+    # rows count as written only when the read-back finds them
+    report_trusted: bool = True
 
 
 def _key_value(record: t.Mapping[str, t.Any], keys: list[str]) -> t.Any:
@@ -476,12 +479,36 @@ class ContactWriter:
         """Read the completed import's report CSVs: kind → [(row, reason)]."""
         out: dict[str, list[tuple[Row, str]]] = {}
         reports = imp.info.get("import") if isinstance(imp.info, dict) else None
-        for kind, url in (reports or {}).items():
-            if not url or not isinstance(url, str):
+        if not isinstance(reports, dict):
+            LOGGER.warning("import %s: no report in the process answer", imp.process_id)
+            imp.report_trusted = False
+            reports = {}
+        for kind, url in reports.items():
+            if url in (None, "", 0):
+                continue
+            if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+                LOGGER.warning(
+                    "import %s: report %s is %r, not a URL; its rows are checked by reading "
+                    "them back",
+                    imp.process_id,
+                    kind,
+                    url,
+                )
+                imp.report_trusted = False
                 continue
             text = self.client.get_report(url)
             self.s.count("report_reads")
             reader = csv.DictReader(io.StringIO(text), delimiter=";")
+            names = {str(n).strip().lower() for n in (reader.fieldnames or [])}
+            if "row" not in names and not names & {"email", "ext_id"}:
+                LOGGER.warning(
+                    "import %s: report %s has no row;email;ext_id header; its rows are "
+                    "checked by reading them back",
+                    imp.process_id,
+                    kind,
+                )
+                imp.report_trusted = False
+                continue
             for line in reader:
                 try:
                     index = int(line.get("row") or -1)
@@ -775,12 +802,16 @@ class ContactWriter:
                 if id(row) not in fix_failed:
                     failed.discard(id(row))
         changed = self._change_emails(email_changes, master)
+        # rows of imports whose report could not be read must be found by the read-back
+        must_land = {id(r) for imp in imports if not imp.report_trusted for r in imp.rows}
         for row in direct:
             if self._change_email(row, master, last=True) == "ok":
                 self.s.count("contacts_put")
         written = [r for imp in imports for r in imp.rows if id(r) not in failed] + changed
         if self.cfg.get("verify_values", True):
-            self._verify(written, master, since)
+            self._verify(written, master, since, must_land)
+        elif must_land:
+            self._verify([r for r in written if id(r) in must_land], master, since, must_land)
         self._memberships()
         self.rejects.check()
 
@@ -889,10 +920,23 @@ class ContactWriter:
                 return "failed"
         return "failed"
 
-    def _verify(self, rows: list[Row], master: int, since: dt.datetime) -> None:
-        """Read the written contacts back and check every converted value landed."""
+    def _verify(
+        self,
+        rows: list[Row],
+        master: int,
+        since: dt.datetime,
+        must_land: set[int] | None = None,
+    ) -> None:
+        """Read the written contacts back and check every converted value landed; a row of
+        an import whose report was unreadable and that the read-back does not find was not
+        written (a reject), never "unchanged"."""
+        must_land = must_land or set()
         # Text values are always sent as strings, which Brevo stores; typed ones may be dropped.
-        checked = [r for r in rows if any(typ != "text" for typ in r.types.values())]
+        checked = [
+            r
+            for r in rows
+            if id(r) in must_land or any(typ != "text" for typ in r.types.values())
+        ]
         if not checked:
             return
         stored: dict[str, dict[str, t.Any]] = {}
@@ -921,8 +965,22 @@ class ContactWriter:
                 break
         missing = 0
         for row in checked:
-            contact = stored.get(row.ext_id or "") or stored.get(f"email:{row.email}")
+            if id(row) in must_land and row.ext_id:  # its own EXT_ID, not a namesake's email
+                contact = stored.get(row.ext_id)
+            else:
+                contact = stored.get(row.ext_id or "") or stored.get(f"email:{row.email}")
             if contact is None:
+                if id(row) in must_land:
+                    self.rejects.add(
+                        row.stream or "contacts",
+                        row.key if row.key is not None else row.ext_id,
+                        "not_landed",
+                        f"the import's report could not be read and contact "
+                        f"{row.ext_id or row.email} was not found changed after it: not written",
+                    )
+                    if row.ext_id:
+                        self.s.rejected_contacts.add(row.ext_id)
+                    continue
                 missing += 1  # not modified by the import: Brevo already held these values
                 continue
             attrs = {str(k).upper(): v for k, v in (contact.get("attributes") or {}).items()}
