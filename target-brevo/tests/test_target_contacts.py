@@ -389,3 +389,33 @@ def test_unreadable_import_reports_fall_back_to_the_read_back(
     assert set(by_ext) == {"ac-1", "ac-4"}
     rejects = [(r["stream"], r["key"], r["code"]) for r in h.rejects_of(cfg)]
     assert [r for r in rejects if r[0] == "contacts"] == [("contacts", 5, "not_landed")]
+
+
+def test_one_bad_field_is_left_out_and_the_rest_of_the_contact_is_written(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    cfg = config_for(brevo, stream_mapping={"customers": {"kind": "contacts", "phone": None}})
+    props = {
+        "id": {"type": "integer"},
+        "email": {"type": "string"},
+        "score": {"type": ["number", "null"]},
+        "city": {"type": ["string", "null"]},
+    }
+    m = h.Messages()
+    m.items.append(h.schema_msg("customers", props, ["id"]))
+    m.items.append(
+        h.record_msg(
+            "customers", {"id": 1, "email": "a@example.com", "score": "abc", "city": "Lyon"}
+        )
+    )
+    m.items.append(h.record_msg("customers", {"id": "x", "email": "b@example.com"}))
+    h.run_target(cfg, m)
+    by_ext = h.contacts_by_ext(brevo.control.dump())
+    c = by_ext["customers-1"]
+    assert c["email"] == "a@example.com"
+    assert c["attributes"]["CITY"] == "Lyon"
+    assert "SCORE" not in c["attributes"]
+    rejects = {(r["key"], r["code"], r["field"], r["record_written"]) for r in h.rejects_of(cfg)}
+    assert (1, "invalid_value", "score", True) in rejects
+    assert ("x", "invalid_record", None, False) in rejects  # a bad key: the whole record
+    assert "customers-x" not in by_ext

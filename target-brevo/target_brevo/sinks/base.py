@@ -60,13 +60,40 @@ class StagingSink(BatchSink):
         )
         record[REJECTED] = True
 
+    def _drop_bad_fields(self, record: dict) -> bool:
+        """Contacts: a field whose value fails the schema is left out with an
+        `invalid_value` reject and the rest of the record is written. Returns False when
+        that is not possible (a key field, or an error not tied to one field)."""
+        checker = getattr(self._validator, "validator", None)
+        if checker is None:
+            return False
+        errors = list(checker.iter_errors(record))
+        fields = {str(e.absolute_path[0]) if e.absolute_path else None for e in errors}
+        if not errors or None in fields or fields & set(self.key_properties):
+            return False
+        key = [record.get(k) for k in self.key_properties]
+        for error in errors:
+            name = str(error.absolute_path[0])
+            if name in record:
+                self.brevo_target.syncer.rejects.add(
+                    self.stream_name,
+                    key[0] if len(key) == 1 else (key or None),
+                    "invalid_value",
+                    f"{name}: {error.message[:300]}; left out, the rest was written",
+                    name,
+                    written=True,
+                )
+                record.pop(name, None)
+        return not list(checker.iter_errors(record))
+
     def _validate_and_parse(self, record: dict) -> dict:
         if self.kind != "ignore" and self._validator is not None:
             try:
                 self._validator.validate(record)
             except InvalidRecord as exc:
-                self._reject(record, "invalid_record", str(exc)[:500])
-                return record
+                if not (self.kind == "contacts" and self._drop_bad_fields(record)):
+                    self._reject(record, "invalid_record", str(exc)[:500])
+                    return record
         self._parse_timestamps_in_record(
             record=record, schema=self.schema, treatment=self.datetime_error_treatment
         )
