@@ -63,9 +63,13 @@ def create_then_lookup(
     lookup: t.Callable[[], T | None],
     what: str,
     tries: int = 3,
+    pause: t.Callable[[int], None] | None = None,
 ) -> T:
-    """Create; when the create may have been applied, look it up before creating again."""
-    for _ in range(tries):
+    """Create; when the create may have been applied, look it up before creating again.
+
+    Every 5xx of a create is uncertain, so `tries` should be the client's `max_tries` and
+    `pause(attempt)` its backoff (a short outage must not end the run)."""
+    for attempt in range(1, tries + 1):
         try:
             return create()
         except BrevoUncertain as exc:
@@ -74,6 +78,8 @@ def create_then_lookup(
             if found is not None:
                 LOGGER.info("%s: found after an uncertain create, not creating again", what)
                 return found
+            if pause is not None and attempt < tries:
+                pause(attempt)
     msg = f"{what}: could not be created after {tries} uncertain tries"
     raise BrevoSystemic(msg)
 
@@ -108,6 +114,16 @@ class Resolver:
         self._campaigns: dict[str, dict[str, t.Any]] | None = None
         self._all_campaigns: dict[str, dict[str, t.Any]] | None = None
         self.created: dict[str, int] = {}
+
+    @property
+    def _retry(self) -> dict[str, t.Any]:
+        """Uncertain creates get as many tries as any request, with the client's backoff."""
+        client = self.client
+
+        def pause(attempt: int) -> None:
+            client.sleep(client._backoff(attempt))
+
+        return {"tries": max(3, int(getattr(client, "max_tries", 3))), "pause": pause}
 
     # -- paging -----------------------------------------------------------------------
     def _paged(
@@ -146,7 +162,7 @@ class Resolver:
                     return int(body["id"])
 
                 found = create_then_lookup(
-                    create, self._find_folder, f"folder {self.folder_name!r}"
+                    create, self._find_folder, f"folder {self.folder_name!r}", **self._retry
                 )
             self._folder_id = found
         return self._folder_id
@@ -205,7 +221,7 @@ class Resolver:
             hit = self._lists.get(key)
             return hit[0] if hit else None
 
-        list_id = create_then_lookup(create, lookup, f"list {full!r}")
+        list_id = create_then_lookup(create, lookup, f"list {full!r}", **self._retry)
         self.lists()[key] = (list_id, full)
         self.list_sizes.setdefault(list_id, 0)
         self.created_lists.add(list_id)
@@ -312,7 +328,7 @@ class Resolver:
             self._attributes = self._load_attributes()
             return self._attributes.get(name)
 
-        return create_then_lookup(create, lookup, f"attribute {name}")
+        return create_then_lookup(create, lookup, f"attribute {name}", **self._retry)
 
     # -- campaigns ----------------------------------------------------------------------
     def _load_campaigns(self, status: str | None = "draft") -> dict[str, dict[str, t.Any]]:
@@ -361,6 +377,8 @@ class Resolver:
             hit = self._campaigns.get(key)
             return int(hit["id"]) if hit else None
 
-        campaign_id = create_then_lookup(create, lookup, f"campaign {body.get('name')!r}")
+        campaign_id = create_then_lookup(
+            create, lookup, f"campaign {body.get('name')!r}", **self._retry
+        )
         self.campaigns()[key] = {**body, "id": campaign_id}
         return campaign_id

@@ -229,6 +229,30 @@ def test_pacer_spaces_requests_when_the_bucket_runs_low() -> None:
     assert len(slept) == 1
 
 
+def test_create_then_lookup_survives_a_short_outage_of_5xx() -> None:
+    """Each 5xx of a create is uncertain: with the client's tries and backoff, three in a
+    row (500, 502, 503, as a fault test sends them) do not end the run."""
+    calls: list[str] = []
+    paused: list[int] = []
+
+    def create() -> int:
+        calls.append("create")
+        if len(calls) < 4:
+            raise BrevoUncertain("500")
+        return 7
+
+    def lookup() -> int | None:
+        return None
+
+    assert create_then_lookup(create, lookup, "thing", tries=5, pause=paused.append) == 7
+    assert paused == [1, 2, 3]
+    client = BrevoClient("http://127.0.0.1:9/v3", KEY, max_tries=5)
+    from target_brevo.resolve import Resolver
+
+    assert Resolver(client, "F", "ac-")._retry["tries"] == 5
+    client.close()
+
+
 def test_create_then_lookup_never_blindly_repeats() -> None:
     calls: list[str] = []
 
