@@ -65,9 +65,9 @@ def test_bad_records_from_any_tap_are_rejected_and_the_rest_lands(make_pipeline:
         },
     }
     mapping = {"customers": {"kind": "contacts", "email": "email", "phone": "phone",
+                             "ext_id_prefix": "crm-",
                              "fields": {"signup": "SIGNUP_AT", "score": "SCORE"}}}
     p.extra_env["TARGET_BREVO_STREAM_MAPPING"] = json.dumps(mapping)
-    p.extra_env["TARGET_BREVO_EXT_ID_PREFIX"] = "crm-"
     rows = [
         {"customer_id": 1, "email": "ann@example.com", "phone": "+33 6 12 34 56 78",
          "signup": "2026-01-02T03:04:05+00:00", "score": 4.5},
