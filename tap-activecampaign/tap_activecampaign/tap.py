@@ -185,7 +185,8 @@ class TapActiveCampaign(Tap):
         self._server_started: dt.datetime | None = None
         self.clock = AccountClock()
         super().__init__(*args, **kwargs)
-        normalize_api_url(str(self.config.get("api_url", "")))  # fail early on a bad URL
+        if self.config.get("api_url"):  # fail early on a bad URL; discovery needs none
+            normalize_api_url(str(self.config["api_url"]))
         if self.config.get("account_timezone"):
             self.clock.set_timezone(parse_timezone(str(self.config["account_timezone"])))
         self.pacer.reset_margin()
