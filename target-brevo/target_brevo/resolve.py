@@ -58,6 +58,18 @@ def with_key(name: str, key: str, max_len: int = 190) -> str:
     return base[: max(1, max_len - len(suffix))] + suffix
 
 
+def created_id(body: t.Any, what: str) -> int:
+    """The id of a created object; an answer without one (an empty or cut 2xx body) means
+    the create may have been applied: the caller looks it up instead of failing."""
+    if isinstance(body, dict) and body.get("id") is not None:
+        try:
+            return int(body["id"])
+        except (TypeError, ValueError):
+            pass
+    msg = f"Brevo {what}: the answer carries no id; the request may have been applied"
+    raise BrevoUncertain(msg)
+
+
 def create_then_lookup(
     create: t.Callable[[], T],
     lookup: t.Callable[[], T | None],
@@ -159,7 +171,7 @@ class Resolver:
                         "POST", "/contacts/folders", body={"name": self.folder_name}
                     ).body
                     self._count("folders")
-                    return int(body["id"])
+                    return created_id(body, "POST /contacts/folders")
 
                 found = create_then_lookup(
                     create, self._find_folder, f"folder {self.folder_name!r}", **self._retry
@@ -214,7 +226,7 @@ class Resolver:
                 "POST", "/contacts/lists", body={"name": full, "folderId": folder}
             ).body
             self._count("lists")
-            return int(body["id"])
+            return created_id(body, "POST /contacts/lists")
 
         def lookup() -> int | None:
             self._lists = self._load_lists()
@@ -370,7 +382,7 @@ class Resolver:
         def create() -> int:
             resp = self.client.request("POST", "/emailCampaigns", body=body).body
             self._count("campaigns")
-            return int(resp["id"])
+            return created_id(resp, "POST /emailCampaigns")
 
         def lookup() -> int | None:
             self._campaigns = self._load_campaigns()
