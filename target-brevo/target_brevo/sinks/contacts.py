@@ -27,6 +27,7 @@ from target_brevo.mapping import (
     normalise_email,
     normalise_phone,
     same_value,
+    split_multi,
     tags_value,
 )
 from target_brevo.serialize import dumps, to_jsonable
@@ -37,6 +38,7 @@ if t.TYPE_CHECKING:
 LOGGER = logging.getLogger("target_brevo.contacts")
 
 ADD, REMOVE, BOUNCE, NOTHING = "add", "remove", "bounce", "nothing"
+_REJECTED = object()  # a value that could not be converted (and was reported)
 DEFAULT_STATUS_MAP = {"1": ADD, "2": REMOVE, "3": BOUNCE, "0": NOTHING}
 
 
@@ -197,22 +199,8 @@ class ContactWriter:
             for src, attr in attrs.items():
                 if src not in record:
                     continue  # only fields the source actually sent
-                try:
-                    value = convert(
-                        record[src],
-                        attr.type,
-                        enumeration=attr.enum_lookup(),
-                        options=attr.options or None,
-                    )
-                except ConversionError as exc:
-                    self.rejects.add(
-                        staged.stream,
-                        key,
-                        "invalid_value",
-                        f"{attr.name} ({attr.type}): {exc}",
-                        src,
-                        written=True,
-                    )
+                value = self._converted(staged, key, attr, record[src], src, written=True)
+                if value is _REJECTED:
                     continue
                 row.attrs[attr.name] = value
                 row.types[attr.name] = attr.type
@@ -225,6 +213,26 @@ class ContactWriter:
                 except (TypeError, ValueError):
                     row.blocklist = bool(record[block_field])
             self.rows[row_key] = row
+
+    def _converted(
+        self, staged: Staged, key: t.Any, attr: t.Any, raw: t.Any, field: str, *, written: bool
+    ) -> t.Any:
+        """`raw` converted to the attribute's type, or `_REJECTED` after an `invalid_value`
+        reject naming the field (`written`: whether the rest of the record is still written)."""
+        try:
+            return convert(
+                raw, attr.type, enumeration=attr.enum_lookup(), options=attr.options or None
+            )
+        except ConversionError as exc:
+            self.rejects.add(
+                staged.stream,
+                key,
+                "invalid_value",
+                f"{attr.name} ({attr.type}): {exc}",
+                field,
+                written=written,
+            )
+            return _REJECTED
 
     def add_values(self, staged: Staged) -> None:
         """contact_attribute_values: one record = one (contact, field, value)."""
@@ -254,25 +262,12 @@ class ContactWriter:
             attr = self.resolver.ensure_attribute(fdef.name, fdef.brevo_type)
             raw = record.get(mapping.get("value", "value"))
             to_label = fdef.value_to_label()
-            try:
-                if attr.type == "multiple-choice":
-                    from target_brevo.mapping import split_multi
-
-                    raw = [to_label.get(v.lower(), v) for v in split_multi(raw or "")]
-                elif attr.type == "category" and raw not in (None, ""):
-                    raw = to_label.get(str(raw).lower(), raw)
-                value = convert(
-                    raw, attr.type, enumeration=attr.enum_lookup(), options=attr.options or None
-                )
-            except ConversionError as exc:
-                self.rejects.add(
-                    staged.stream,
-                    key,
-                    "invalid_value",
-                    f"{attr.name} ({attr.type}): {exc}",
-                    attr.name,
-                    written=False,
-                )
+            if attr.type == "multiple-choice":
+                raw = [to_label.get(v.lower(), v) for v in split_multi(raw or "")]
+            elif attr.type == "category" and raw not in (None, ""):
+                raw = to_label.get(str(raw).lower(), raw)
+            value = self._converted(staged, key, attr, raw, attr.name, written=False)
+            if value is _REJECTED:
                 continue
             row = self.rows.get(ext_id)
             if row is None:
