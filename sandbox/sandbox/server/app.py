@@ -29,7 +29,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -321,6 +321,20 @@ def _make_middleware(state: SandboxState) -> Any:
     return sandbox_middleware
 
 
+async def _configure(
+    request: web.Request,
+    configure: Callable[[dict[str, Any]], Mapping[str, Any]],
+    *errors: type[Exception],
+) -> web.Response:
+    """Apply a control-surface JSON body; a body the setting refuses is a 400 saying why."""
+    refused: tuple[type[Exception], ...] = (ValueError, TypeError, *errors)
+    body = await _read_json(request)
+    try:
+        return json_response(configure(body))
+    except refused as exc:
+        return json_response({"error": str(exc)}, status=400)
+
+
 async def _read_json(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw.strip():
@@ -349,11 +363,7 @@ def _add_common_control_routes(app: web.Application, state: SandboxState) -> Non
         return json_response({"ok": True})
 
     async def faults_post(request: web.Request) -> web.Response:
-        body = await _read_json(request)
-        try:
-            return json_response(state.faults.configure(body))
-        except (FaultConfigError, ValueError, TypeError) as exc:
-            return json_response({"error": str(exc)}, status=400)
+        return await _configure(request, state.faults.configure, FaultConfigError)
 
     async def faults_get(request: web.Request) -> web.Response:
         return json_response(state.faults.as_dict())
@@ -363,21 +373,13 @@ def _add_common_control_routes(app: web.Application, state: SandboxState) -> Non
         return json_response(state.faults.as_dict())
 
     async def latency_post(request: web.Request) -> web.Response:
-        body = await _read_json(request)
-        try:
-            return json_response(state.latency.configure(body))
-        except (ValueError, TypeError) as exc:
-            return json_response({"error": str(exc)}, status=400)
+        return await _configure(request, state.latency.configure)
 
     async def latency_get(request: web.Request) -> web.Response:
         return json_response(state.latency.as_dict())
 
     async def ratelimit_post(request: web.Request) -> web.Response:
-        body = await _read_json(request)
-        try:
-            return json_response(service.rate_limit.configure(body))
-        except (ValueError, TypeError, KeyError) as exc:
-            return json_response({"error": str(exc)}, status=400)
+        return await _configure(request, service.rate_limit.configure, KeyError)
 
     async def ratelimit_get(request: web.Request) -> web.Response:
         return json_response(service.rate_limit.as_dict())
