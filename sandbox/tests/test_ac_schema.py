@@ -15,7 +15,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sandbox.testing import SandboxProcess
 
-SPEC_FILE = Path(__file__).resolve().parents[3] / "shared" / "specs" / \
+SPEC_FILE = Path(__file__).resolve().parents[1] / "specs" / \
     "activecampaign-v3.openapi.json"
 SPEC_URI = "urn:activecampaign-v3-openapi"
 SPEC = json.loads(SPEC_FILE.read_text())

@@ -21,7 +21,7 @@ from sandbox.brevo.validation import (
     validate_body,
 )
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "brevo-openapi.yaml"
+SPEC = Path(__file__).resolve().parents[1] / "specs" / "brevo-openapi.yaml"
 
 
 def test_email_rules() -> None:

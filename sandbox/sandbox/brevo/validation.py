@@ -1,11 +1,11 @@
 """Request validation against Brevo's OpenAPI file, with the 2026 changes laid over it.
 
-Source: ``shared/specs/brevo-openapi.yaml`` (OpenAPI 3.0.1, Feb 2025, 860 KB). Loading it takes
-about half a second, so the parameter and request-body schemas of the operations the sandbox
-serves are extracted once (``$ref`` resolved, descriptions and examples dropped) into
-``openapi_subset.json`` next to this module, regenerated with::
+Source: ``sandbox/specs/brevo-openapi.yaml`` (vendored, see its README; OpenAPI 3.0.1, Feb 2025,
+860 KB). Loading it takes about half a second, so the parameter and request-body schemas of the
+operations the sandbox serves are extracted once (``$ref`` resolved, descriptions and examples
+dropped) into ``openapi_subset.json`` next to this module, regenerated with::
 
-    python -m sandbox.brevo.validation /path/to/brevo-openapi.yaml
+    python -m sandbox.brevo.validation sandbox/specs/brevo-openapi.yaml
 
 ``OVERLAY_2026`` (below) then adds what the file predates (notes §11, brevo-python 5.1.0):
 ``forceMerge``/``getId`` on contacts, ``consentGroupIds`` on import, ``contact_id`` as an event
