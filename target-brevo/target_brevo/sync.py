@@ -122,6 +122,7 @@ class Syncer:
             writer.add_values(item)
         for item in by_kind.get("list_memberships", []):
             writer.add_memberships(item)
+        writer.apply_attribute_updates()
         writer.write()
         # 4. campaign drafts
         if by_kind.get("campaigns") or by_kind.get("campaign_messages"):
