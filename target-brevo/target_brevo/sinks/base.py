@@ -109,6 +109,9 @@ class StagingSink(BatchSink):
     def process_record(self, record: dict, context: dict) -> None:
         if record.pop(REJECTED, False) or self.kind == "ignore":
             return
+        if self.kind == "contact_tags":  # full scan or incremental: the STATE before it says
+            target = self.brevo_target
+            target.syncer.tags.observe_stream(self.stream_name, self.mapping, target._latest_state)
         context.setdefault("records", []).append(record)
 
     def process_batch(self, context: dict) -> None:

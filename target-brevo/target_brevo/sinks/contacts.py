@@ -32,9 +32,11 @@ from target_brevo.mapping import (
 )
 from target_brevo.options import missing_labels, unrepresentable
 from target_brevo.serialize import dumps, to_jsonable
+from target_brevo.tags import TagSync
 
 if t.TYPE_CHECKING:
     from target_brevo.sync import Staged, Syncer
+    from target_brevo.tags import TagChange
 
 LOGGER = logging.getLogger("target_brevo.contacts")
 
@@ -61,6 +63,8 @@ class Row:
     # the contact unsubscribed from the master list: never in an import (which would add it
     # back), written with one PUT instead
     no_master: bool = False
+    # tags from contact_tags rows, applied to what Brevo holds once the pre-read is in
+    tag_change: TagChange | None = None
 
     def body(self, *, with_sms: bool = True) -> dict[str, t.Any]:
         attributes: dict[str, t.Any] = {}
@@ -213,6 +217,10 @@ class ContactWriter:
             if tags_attr is not None and tags_field in record:
                 row.attrs[tags_attr.name] = tags_value(record.get(tags_field))
                 row.types[tags_attr.name] = "text"
+            if tags_attr is not None and ext_id:
+                self.s.tags.note_contact(
+                    ext_id, tags_attr.name, carries_tags=tags_field in record
+                )
             if block_field and record.get(block_field):
                 try:
                     row.blocklist = bool(float(record[block_field]))
@@ -645,6 +653,10 @@ class ContactWriter:
         self._phones_in_use(existing)
         for row_key, row in list(self.rows.items()):
             contact = existing.get(row.ext_id or "") or existing.get(f"email:{row.email}")
+            TagSync.apply(row, contact)
+            if contact is None and not row.full and self.s.tags.wait_for(row):
+                del self.rows[row_key]
+                continue
             if contact is None and not row.full:
                 # values or a blocklist for a contact Brevo does not have (its contact record
                 # was never written): an import would create an email-less contact
