@@ -144,3 +144,60 @@ def test_missing_labels_and_new_category_values() -> None:
     assert missing_labels(["Sailing", "chess"], hobbies) == ["Sailing"]
     assert next_value({11: "Small"}) == FIRST_NEW_VALUE
     assert next_value({FIRST_NEW_VALUE: "A", 12: "B"}) == FIRST_NEW_VALUE + 1
+
+
+class _RefusingClient:
+    """Lists one category attribute; refuses every write (as Brevo would a bad update)."""
+
+    max_tries = 1
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, str, t.Any]] = []
+
+    def get(self, path: str, params: t.Any = None) -> dict[str, t.Any]:
+        assert path == "/contacts/attributes"
+        enumeration = [{"value": 1, "label": "Small"}]
+        return {
+            "attributes": [{"name": "SIZE", "category": "category", "enumeration": enumeration}]
+        }
+
+    def request(self, method: str, path: str, **kwargs: t.Any) -> t.Any:
+        from target_brevo.client import BrevoInvalid
+
+        self.writes.append((method, path, kwargs.get("body")))
+        msg = "refused"
+        raise BrevoInvalid(msg, status=400, code="invalid_parameter", brevo_message="no")
+
+    def sleep(self, seconds: float) -> None:
+        pass
+
+    def _backoff(self, attempt: int) -> float:
+        return 0.0
+
+
+def test_a_refused_update_restores_the_options_and_is_reported() -> None:
+    from target_brevo.resolve import Resolver
+
+    client = _RefusingClient()
+    resolver = Resolver(client, "F", "ac-")
+    size = resolver.ensure_attribute("SIZE", "category")
+    assert resolver.add_options(size, ["Large", "large", "Small"]) == ["Large"]
+    resolver.ensure_attribute("SIZE", "category", enumeration={1: "Small", 5: "Huge"})
+    assert resolver.write_attribute_updates() == {"SIZE": "no"}
+    # one request for the attribute, carrying the full set
+    assert client.writes == [
+        (
+            "PUT",
+            "/contacts/attributes/category/SIZE",
+            {
+                "enumeration": [
+                    {"value": 1, "label": "Small"},
+                    {"value": 5, "label": "Huge"},
+                    {"value": 1_000_000_000, "label": "Large"},
+                ]
+            },
+        )
+    ]
+    assert size.enumeration == {1: "Small"}  # what Brevo holds
+    assert resolver.write_attribute_updates() == {}  # nothing left pending
+    assert len(client.writes) == 1
