@@ -96,7 +96,10 @@ class TapActiveCampaign(Tap):
             title="Start date",
             description=(
                 "Only records updated at or after this time are synced on the first run "
-                "(ISO-8601; without an offset it is read as UTC). Unset: everything."
+                "(ISO-8601; without an offset it is read as UTC). Unset: everything. For "
+                "contacts and deals it is applied in the tap to coalesce(udate or mdate, "
+                "cdate): the first run still reads every row by id, never through a date "
+                "filter."
             ),
         ),
         th.Property(
@@ -130,7 +133,8 @@ class TapActiveCampaign(Tap):
             title="Lookback window",
             description=(
                 "Seconds subtracted from the bookmark in the server-side "
-                "`filters[updated_after]` of contacts and deals, so that no update is lost "
+                "`filters[updated_after]` that incremental runs send for the changed contacts "
+                "and deals (the new ones are read by id), so that no update is lost "
                 "whatever time zone or day granularity ActiveCampaign applies to the filter. "
                 "Records are then filtered on their UTC update time against the bookmark "
                 "itself, so the window costs transfer only (the boundary duplicates come from "

@@ -25,6 +25,7 @@ from sandbox.activecampaign.query import (
     SortKey,
     apply_orders,
     attr_key,
+    date_matches,
     is_id_order,
     page_params,
     parse_filter_time,
@@ -135,7 +136,7 @@ def eq_text(attr: str) -> FilterBuilder:
 def time_after(attr: str) -> FilterBuilder:
     def build(name: str, value: str, st: ACState) -> Predicate:
         t = parse_filter_time(name, value, st.tz)
-        return lambda r: (getattr(r, attr) or 0) >= t
+        return lambda r: date_matches(getattr(r, attr), t, after=True)
 
     return build
 
@@ -143,7 +144,7 @@ def time_after(attr: str) -> FilterBuilder:
 def time_before(attr: str) -> FilterBuilder:
     def build(name: str, value: str, st: ACState) -> Predicate:
         t = parse_filter_time(name, value, st.tz)
-        return lambda r: (getattr(r, attr) or 0) < t
+        return lambda r: date_matches(getattr(r, attr), t, after=False)
 
     return build
 

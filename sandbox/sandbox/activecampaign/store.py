@@ -269,6 +269,21 @@ class Store:
         self._changed()
         return {"id": cid}
 
+    def import_contact(self, op: dict[str, Any], now: int) -> dict[str, Any]:
+        """A contact as an import leaves it: created now, its memberships (active), tags and
+        field values set, and its ``udate`` null (never updated), as on real accounts."""
+        out = self.create_contact(op.get("fields") or {}, now)
+        cid = int(out["id"])
+        for list_id in op.get("lists") or []:
+            self.subscribe(cid, list_id, now)
+        for tag in op.get("tags") or []:
+            self.add_tag(cid, tag, now)
+        for field_key, value in (op.get("field_values") or {}).items():
+            self.set_field_value(cid, field_key, value, now)
+        self.contacts[cid].udate = None
+        self._changed()
+        return out
+
     def delete_contact(self, contact_id: int, now: int) -> dict[str, Any]:
         c = self.contact(contact_id)
         cid = c.id
@@ -440,6 +455,7 @@ class Store:
             "update_contact": lambda: self.update_contact(op["id"], op.get("fields") or {}, now),
             "change_email": lambda: self.change_email(op["id"], op["email"], now),
             "create_contact": lambda: self.create_contact(op.get("fields") or {}, now),
+            "import_contact": lambda: self.import_contact(op, now),
             "delete_contact": lambda: self.delete_contact(op["id"], now),
             "subscribe": lambda: self.subscribe(op["contact"], op["list"], now),
             "unsubscribe": lambda: self.unsubscribe(op["contact"], op["list"], now),
