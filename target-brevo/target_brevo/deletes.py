@@ -21,9 +21,9 @@ after the scan read that far). Sent or scheduled campaigns are never touched.
 
 The guard: "the last version" is what the pipeline holds in Brevo itself (its live objects for
 the stream: what the previous version left plus what was created since; no local file, nothing
-in STATE). A version smaller than ``delete_guard_ratio`` (0.9) of that, or an empty version, stops
-the run with an operator-readable error before anything is touched, unless it would handle at
-most ``delete_guard_min_count`` objects.
+in STATE). A version smaller than ``delete_guard_percent`` (90) percent of that, or an empty
+version, stops the run with an operator-readable error before anything is touched, unless it
+would handle at most ``delete_guard_min_count`` objects.
 
 Memory: a version's keys are a bitmap over the id range (ActiveCampaign ids are dense integers:
 1M keys take about 125 kB), or a sorted ``array('q')`` when they are sparse; candidates are kept
@@ -53,7 +53,7 @@ LOGGER = logging.getLogger("target_brevo.deletes")
 
 POLICIES = ("ignore", "mark", "delete")
 DEFAULT_POLICY = "mark"
-DEFAULT_GUARD_RATIO = 0.9
+DEFAULT_GUARD_PERCENT = 90
 DEFAULT_GUARD_MIN_COUNT = 3
 DELETED_ATTRIBUTE = "AC_DELETED_AT"
 DELETED_MARK = "[deleted in ActiveCampaign] "
@@ -183,8 +183,8 @@ class Reconciler:
         if self.policy not in POLICIES:
             msg = f"delete_policy must be one of {', '.join(POLICIES)}, not {self.policy!r}"
             raise ValueError(msg)
-        ratio = config.get("delete_guard_ratio")
-        self.guard_ratio = float(DEFAULT_GUARD_RATIO if ratio is None else ratio)
+        percent = config.get("delete_guard_percent")
+        self.guard_ratio = int(DEFAULT_GUARD_PERCENT if percent is None else percent) / 100
         floor = config.get("delete_guard_min_count")
         self.guard_min = int(DEFAULT_GUARD_MIN_COUNT if floor is None else floor)
         self.versions: dict[str, Version] = {}
@@ -258,11 +258,11 @@ class Reconciler:
             msg = (
                 f"{version.stream}: delete guard: the complete scan holds {n} {what}, "
                 f"{ratio:.0%} of the {census.live} this pipeline holds in Brevo (under "
-                f"delete_guard_ratio {self.guard_ratio:.0%}); {todo} would be handled "
+                f"delete_guard_percent {self.guard_ratio:.0%}); {todo} would be handled "
                 f"(delete_policy {self.policy}). Nothing was deleted and STATE did not move. "
-                "If ActiveCampaign really lost them, run the reconciliation once with a lower "
-                "delete_guard_ratio (e.g. TARGET_BREVO_DELETE_GUARD_RATIO=0.5); check the "
-                "source account first."
+                "If ActiveCampaign really lost them, check the source account, then run the "
+                "reconciliation once with a lower delete_guard_percent (e.g. "
+                "TARGET_BREVO_DELETE_GUARD_PERCENT=50)."
             )
             raise DeleteGuardError(msg)
 

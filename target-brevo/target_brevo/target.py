@@ -221,12 +221,13 @@ class TargetBrevo(Target):
             ),
         ),
         th.Property(
-            "delete_guard_ratio",
-            th.NumberType,
-            default=0.9,
+            "delete_guard_percent",
+            th.IntegerType,
+            default=90,
             description=(
-                "A version smaller than this share of the live objects the pipeline holds in "
-                "Brevo for that stream (or empty) handles nothing and stops the run before STATE."
+                "A version smaller than this percentage of the live objects the pipeline holds "
+                "in Brevo for that stream (or empty) handles nothing and stops the run before "
+                "STATE; 0 disables the guard."
             ),
         ),
         th.Property(

@@ -133,7 +133,7 @@ def test_guard_stops_a_small_version_before_anything(brevo: SandboxProcess,
         H.run_target(cfg, version_msgs("contact_ids", kept))
     assert by_ext(brevo).keys() == H.contacts_by_ext(before).keys()
     # a lower ratio, set by the operator, lets it through
-    H.run_target({**cfg, "delete_guard_ratio": 0.5}, version_msgs("contact_ids", kept, 2))
+    H.run_target({**cfg, "delete_guard_percent": 50}, version_msgs("contact_ids", kept, 2))
     assert set(by_ext(brevo)) == {f"ac-{i}" for i in kept}
 
 
