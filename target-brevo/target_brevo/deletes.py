@@ -259,7 +259,7 @@ class Reconciler:
                 f"{version.stream}: delete guard: the complete scan holds {n} {what}, "
                 f"{ratio:.0%} of the {census.live} this pipeline holds in Brevo (under "
                 f"delete_guard_percent {self.guard_ratio:.0%}); {todo} would be handled "
-                f"(delete_policy {self.policy}). Nothing was deleted and STATE did not move. "
+                f"(delete_policy {self.policy}). Nothing was deleted; the run stops here. "
                 "If ActiveCampaign really lost them, check the source account, then run the "
                 "reconciliation once with a lower delete_guard_percent (e.g. "
                 "TARGET_BREVO_DELETE_GUARD_PERCENT=50)."
