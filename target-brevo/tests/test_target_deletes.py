@@ -237,3 +237,46 @@ def test_census_of_foreign_and_marked_contacts() -> None:
     assert list(census.candidates.ids) == [12]
     assert census.candidates.lists_of(0) == [100]  # 999 is no list of the folder
     assert json.dumps(list(census.candidates.keys)) == "[3]"
+
+
+def test_campaign_drafts_absent_from_the_version(brevo: SandboxProcess,
+                                                 config_for: t.Any) -> None:
+    cfg = config_for(brevo, delete_policy="mark")
+    msgs = H.Messages().add("lists", *LISTS)
+    msgs.add("campaigns", *({"id": i, "name": f"Campaign {i}", "status": 0, "type": "single",
+                             "message_id": i} for i in range(1, 6)))
+    msgs.add("messages", *({"id": i, "name": f"M{i}", "subject": f"Subject {i}",
+                            "fromname": "Shop", "fromemail": "shop@example.com",
+                            "reply2": "help@example.com", "html": f"<p>{i}</p>", "text": "x"}
+                           for i in range(1, 6)))
+    H.run_target(cfg, msgs)
+    own = requests.post(
+        f"{brevo.api_url}/emailCampaigns", headers={"api-key": brevo.token}, timeout=10,
+        json={"name": "Our own newsletter", "subject": "Hi", "htmlContent": "<p>hi</p>",
+              "sender": {"name": "Sandbox", "email": "sandbox@example.com"},
+              "recipients": {"listIds": [our_lists(brevo)["List 1 [ac-list-1]"]["id"]]}},
+    )
+    assert own.status_code == 201, own.text
+
+    def names() -> set[str]:
+        return {c["name"] for c in brevo.control.dump()["campaigns"]}
+
+    run_target = H.run_target
+    run_target(cfg, version_msgs("campaign_ids", [1, 2, 4, 5]))
+    assert "[deleted in ActiveCampaign] Campaign 3 [ac-campaign-3 ac-message-3]" in names()
+    assert "Campaign 4 [ac-campaign-4 ac-message-4]" in names()
+    run_target({**cfg, "delete_policy": "delete"}, version_msgs("campaign_ids", [1, 2, 5], 2))
+    assert names() == {"Our own newsletter", "Campaign 1 [ac-campaign-1 ac-message-1]",
+                       "Campaign 2 [ac-campaign-2 ac-message-2]",
+                       "Campaign 5 [ac-campaign-5 ac-message-5]"}
+
+
+def test_tags_and_fields_versions_touch_nothing(brevo: SandboxProcess, config_for: t.Any) -> None:
+    cfg = config_for(brevo, delete_policy="delete")
+    seed(cfg, 5)
+    before = brevo.control.dump()
+    brevo.control.reset_requests()
+    H.run_target(cfg, version_msgs("tag_ids", [1]).add("lists"))
+    H.run_target(cfg, version_msgs("contact_custom_field_ids", []))
+    assert brevo.control.dump()["contacts"] == before["contacts"]
+    assert {e["method"] for e in brevo.control.requests()["log"]} <= {"GET"}
