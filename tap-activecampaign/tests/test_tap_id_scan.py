@@ -145,3 +145,21 @@ def test_killed_scan_emits_no_activation(ac: SandboxProcess, tmp_path: Path) -> 
 def test_hourly_run_pays_nothing_for_scans(ac: SandboxProcess) -> None:
     out = run_tap(tap_config(ac), streams=["lists"])
     assert not set(SCANS) & set(out.records)
+
+
+def test_soft_deleted_contacts_are_left_out(ac: SandboxProcess) -> None:
+    tap = TapActiveCampaign(config=tap_config(ac, id_scan=True), parse_env_config=False)
+    stream = tap.streams["contact_ids"]
+    real_fetch = stream.fetch
+
+    def fetch(params: t.Mapping[str, t.Any], path: str | None = None) -> dict[str, t.Any]:
+        body = real_fetch(params, path)
+        for c in body["contacts"]:
+            if int(c["id"]) % 100 == 0:  # listed, but flagged deleted
+                c["deleted"] = "1"
+        return body
+
+    stream.fetch = fetch
+    ids = list(stream.scan_ids())
+    every = [c["id"] for c in ac.control.dump()["contacts"]]
+    assert sorted(ids) == [i for i in every if i % 100]

@@ -10,6 +10,8 @@ no target ever sees an interrupted scan as complete. The streams exist only with
 Cost: AC v3 has no sparse-fieldset parameter (no ``fields=``), so a scan cannot ask for ids
 only; it asks for no sideloads (no ``include``), the smallest body AC serves, 100 per request.
 
+- Contacts: a contact listed with ``deleted: "1"`` (AC has the field; whether the API lists
+  soft-deleted contacts is undocumented) is left out of the version, i.e. treated as deleted.
 - Contacts: keyset paging (``orders[id]=ASC`` + ``id_greater``/``id_less``) over the id ranges
   of :func:`~tap_activecampaign.paging.split_id_range`, read concurrently under the process-wide
   pacer. Deletions during the scan cannot shift a keyset page; the last range is open-ended, so
@@ -157,6 +159,12 @@ class CampaignIdsStream(IdScanStream):
     scans = "campaigns"
 
 
+def soft_deleted(contact: t.Mapping[str, t.Any]) -> bool:
+    """A contact AC still lists with ``deleted: "1"`` (whether the API does is undocumented;
+    the unkind reading) counts as gone: its id is left out of the version."""
+    return str(contact.get("deleted") or "0").strip() not in ("0", "")
+
+
 @dataclass
 class _Failure:
     error: BaseException
@@ -175,8 +183,9 @@ class ContactIdsStream(IdScanStream):
     def scan_ids(self) -> Iterator[int]:
         """The highest page first (``orders[id]=DESC``) sizes the ranges below it."""
         body = self.fetch({"limit": PAGE_SIZE, "orders[id]": "DESC"})
-        top = sorted(int(c["id"]) for c in self._rows_list(body))
-        yield from top
+        rows = self._rows_list(body)
+        top = sorted(int(c["id"]) for c in rows)
+        yield from sorted(int(c["id"]) for c in rows if not soft_deleted(c))
         if len(top) < PAGE_SIZE:
             # a short page is the whole account; the open range catches contacts created since
             ranges = [IdRange(lo=top[-1] if top else 0, hi=MAX_ID, pos=top[-1] if top else 0)]
@@ -253,9 +262,12 @@ class ContactIdsStream(IdScanStream):
                     if id_range.hi < MAX_ID:
                         params["id_less"] = id_range.hi + 1
                     body = self.fetch(params)
-                    ids = [int(c["id"]) for c in self._rows_list(body)]
+                    rows = self._rows_list(body)
+                    ids = [int(c["id"]) for c in rows]
                     in_range = [i for i in ids if position < i <= id_range.hi]
-                    if in_range and not put(in_range):
+                    live = [int(c["id"]) for c in rows
+                            if position < int(c["id"]) <= id_range.hi and not soft_deleted(c)]
+                    if live and not put(live):
                         return
                     # a short page or the id bound ends the range, never meta.total (a hint)
                     if len(ids) < PAGE_SIZE or any(i >= id_range.hi for i in ids):
