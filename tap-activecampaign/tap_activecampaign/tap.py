@@ -29,6 +29,7 @@ from tap_activecampaign.streams.custom_fields import (
     ContactCustomFieldsStream,
 )
 from tap_activecampaign.streams.deals import DealGroupsStream, DealsStream, DealStagesStream
+from tap_activecampaign.streams.id_scan import ID_SCAN_STREAMS, ContactIdsStream
 from tap_activecampaign.streams.lists import ListsStream, TagsStream
 from tap_activecampaign.streams.users import UsersStream
 from tap_activecampaign.timezone import infer_account_timezone
@@ -62,6 +63,12 @@ STREAM_ORDER: tuple[str, ...] = (
     "deals",
     "accounts",
     "account_contacts",
+    # id scans (id_scan: true) last: each version ends the run's view of its stream
+    "contact_custom_field_ids",
+    "list_ids",
+    "tag_ids",
+    "contact_ids",
+    "campaign_ids",
 )
 
 
@@ -166,6 +173,19 @@ class TapActiveCampaign(Tap):
                 "come from the sideloads of the changed contacts (no extra requests). "
                 "true: they are read by full scans of /contactLists, /contactTags and "
                 "/fieldValues, e.g. for a periodic reconciliation."
+            ),
+            default=False,
+        ),
+        th.Property(
+            "id_scan",
+            th.BooleanType,
+            title="Id scan",
+            description=(
+                "true: add the streams contact_ids, list_ids, tag_ids, contact_custom_field_ids "
+                "and campaign_ids, complete id scans (100 ids per request, contacts in "
+                "concurrent id ranges), each a full-table version ended by ACTIVATE_VERSION "
+                "only when complete, so a target can remove what ActiveCampaign deleted. For "
+                "the reconciliation job; false (default) adds no stream and no request."
             ),
             default=False,
         ),
@@ -291,12 +311,16 @@ class TapActiveCampaign(Tap):
             AccountsStream,
             AccountContactsStream,
         ]
+        if self.config.get("id_scan", False):
+            classes.extend(ID_SCAN_STREAMS)
         streams: list[Stream] = [cls(tap=self) for cls in classes]
         concurrency = int(self.config.get("concurrency") or 6)
         for stream in streams:
             if isinstance(stream, ContactsStream):
                 stream.workers = max(1, concurrency)
                 stream.max_ranges = max(2, concurrency * 2)
+            if isinstance(stream, ContactIdsStream):
+                stream.workers = max(1, concurrency)
         return streams
 
     @property

@@ -22,6 +22,7 @@ KINDS = (
     "campaigns",
     "campaign_messages",
     "events",
+    "deletes",
     "ignore",
 )
 
@@ -58,6 +59,12 @@ DEFAULT_AC_MAPPING: dict[str, dict[str, t.Any]] = {
     "deals": {"kind": "ignore"},
     "automations": {"kind": "ignore"},
     "contact_automations": {"kind": "ignore"},
+    # complete id scans (reconciliation): what a version lacks is handled by delete_policy
+    "contact_ids": {"kind": "deletes", "of": "contacts"},
+    "list_ids": {"kind": "deletes", "of": "lists"},
+    "campaign_ids": {"kind": "deletes", "of": "campaigns"},
+    "tag_ids": {"kind": "deletes", "of": "tags"},
+    "contact_custom_field_ids": {"kind": "deletes", "of": "contact_custom_fields"},
 }
 
 # ActiveCampaign custom field type → Brevo attribute type.

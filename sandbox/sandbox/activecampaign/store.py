@@ -305,6 +305,41 @@ class Store:
         self._changed()
         return {"id": cid, "deleted": True}
 
+    def delete_list(self, list_id: int, now: int) -> dict[str, Any]:
+        """The list and everything hanging off it: memberships, its custom-field relations,
+        its place in campaigns. Members' ``udate`` does not move (undocumented: the unkind
+        reading, so only a complete id scan can tell)."""
+        lst = self._get(self.lists, list_id, "list")
+        del self.lists[lst.id]
+        gone = [m for m in self.contact_lists.values() if m.list == lst.id]
+        for m in gone:
+            del self.contact_lists[m.id]
+            ids = self.lists_by_contact.get(m.contact)
+            if ids is not None and m.id in ids:
+                ids.remove(m.id)
+        for rel in [r for r in self.field_rels.values() if r.relid == lst.id]:
+            del self.field_rels[rel.id]
+        for camp in self.campaigns.values():
+            if lst.id in camp.list_ids:
+                camp.list_ids = [i for i in camp.list_ids if i != lst.id]
+        self._changed()
+        return {"id": lst.id, "deleted": True, "memberships": len(gone)}
+
+    def delete_tag(self, tag: Any, now: int) -> dict[str, Any]:
+        """The tag and every contact's use of it; the contacts' ``udate`` does not move."""
+        t = self.find_tag(tag)
+        if t is None:
+            raise MutationError(f"no tag {tag!r}")
+        del self.tags[t.id]
+        gone = [ct for ct in self.contact_tags.values() if ct.tag == t.id]
+        for ct in gone:
+            del self.contact_tags[ct.id]
+            ids = self.tags_by_contact.get(ct.contact)
+            if ids is not None and ct.id in ids:
+                ids.remove(ct.id)
+        self._changed()
+        return {"id": t.id, "deleted": True, "contact_tags": len(gone)}
+
     def _membership(self, contact_id: int, list_id: int) -> ContactList | None:
         for m in self.memberships_of(contact_id):
             if m.list == list_id:
@@ -457,6 +492,8 @@ class Store:
             "create_contact": lambda: self.create_contact(op.get("fields") or {}, now),
             "import_contact": lambda: self.import_contact(op, now),
             "delete_contact": lambda: self.delete_contact(op["id"], now),
+            "delete_list": lambda: self.delete_list(op["id"], now),
+            "delete_tag": lambda: self.delete_tag(op["tag"], now),
             "subscribe": lambda: self.subscribe(op["contact"], op["list"], now),
             "unsubscribe": lambda: self.unsubscribe(op["contact"], op["list"], now),
             "bounce": lambda: self.bounce(op["contact"], op["list"], now),
