@@ -22,6 +22,7 @@ KINDS = (
     "campaigns",
     "campaign_messages",
     "events",
+    "webhook_events",
     "ignore",
 )
 
@@ -58,6 +59,7 @@ DEFAULT_AC_MAPPING: dict[str, dict[str, t.Any]] = {
     "deals": {"kind": "ignore"},
     "automations": {"kind": "ignore"},
     "contact_automations": {"kind": "ignore"},
+    "webhook_events": {"kind": "webhook_events"},  # the real-time job only (sinks/webhook_events)
 }
 
 # ActiveCampaign custom field type → Brevo attribute type.
@@ -77,7 +79,8 @@ BREVO_TYPES = ("text", "date", "float", "boolean", "category", "multiple-choice"
 RESERVED_ATTRIBUTES = {"EMAIL", "SMS", "EXT_ID", "WHATSAPP", "LANDLINE_NUMBER"}
 
 
-CONTACT_REFERENCING_KINDS = ("contact_attribute_values", "list_memberships", "events")
+CONTACT_REFERENCING_KINDS = ("contact_attribute_values", "list_memberships", "events",
+                             "webhook_events")
 
 
 def _raw_mapping(config: t.Mapping[str, t.Any], stream_name: str) -> tuple[dict[str, t.Any], bool]:
