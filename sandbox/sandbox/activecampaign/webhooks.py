@@ -26,7 +26,9 @@ retried: a refused or failed delivery is logged and dropped. A `410 Gone` answer
 webhook (it stays listed, nothing more is sent to it). Up to `concurrency` deliveries are in
 flight at once, so they may arrive out of order.
 
-Control (`/__sandbox/webhooks`): `GET` -> `{"deliveries": [...], "pending": n, "settings"}`;
+Control (`/__sandbox/webhooks`): `GET` -> `{"deliveries": [{"webhook", "type", "change" (the
+event's number: a duplicate repeats it), "duplicate", "t", "done", "status", "error"}, ...],
+"pending": n, "changes": n, "webhooks", "settings"}`;
 `POST` `{"duplicate_rate": 0.1, "seed": 1, "concurrency": 4, "timeout_s": 10}`;
 `POST /__sandbox/webhooks/reset` clears the delivery log.
 """
@@ -100,7 +102,8 @@ class WebhookHub:
     log: list[dict[str, Any]] = field(default_factory=list)
     pending: int = 0
     _rng: random.Random = field(default_factory=lambda: random.Random(1))
-    _queue: asyncio.Queue[tuple[Webhook, str, str, bool]] | None = None
+    changes: int = 0  # events generated so far; each delivery logs its event's number
+    _queue: asyncio.Queue[tuple[Webhook, str, str, bool, int]] | None = None
 
     def reset(self) -> None:
         self.hooks.clear()
@@ -108,6 +111,7 @@ class WebhookHub:
         self.settings = Settings()
         self._rng = random.Random(self.settings.seed)
         self.log.clear()
+        self.changes = 0
 
     # ----- rendering ----------------------------------------------------------------------
     def render(self, hook: Webhook) -> dict[str, Any]:
@@ -171,6 +175,7 @@ class WebhookHub:
             return
         source = str(op.get("source") or "admin")
         body, list_id = self._body(etype, op, result, now)
+        self.changes += 1
         for hook in self.hooks.values():
             if not hook.active or etype not in hook.events or source not in hook.sources:
                 continue
@@ -178,16 +183,17 @@ class WebhookHub:
                 continue
             twice = self._rng.random() < self.settings.duplicate_rate
             self.pending += 2 if twice else 1
-            self._queue.put_nowait((hook, body, etype, False))
+            self._queue.put_nowait((hook, body, etype, False, self.changes))
             if twice:
-                self._queue.put_nowait((hook, body, etype, True))
+                self._queue.put_nowait((hook, body, etype, True, self.changes))
 
     async def _worker(self, session: aiohttp.ClientSession) -> None:
         assert self._queue is not None
         while True:
-            hook, body, etype, duplicate = await self._queue.get()
+            hook, body, etype, duplicate, change = await self._queue.get()
             entry: dict[str, Any] = {"webhook": hook.id, "type": etype, "duplicate": duplicate,
-                                     "t": time.time(), "status": None, "error": None}
+                                     "change": change, "t": time.time(), "status": None,
+                                     "error": None}
             try:
                 if hook.active:
                     async with session.post(
@@ -336,7 +342,7 @@ def add_routes(app: web.Application, hub: WebhookHub) -> None:
 def add_control_routes(app: web.Application, hub: WebhookHub) -> None:
     def _view() -> dict[str, Any]:
         s = hub.settings
-        return {"deliveries": hub.log, "pending": hub.pending,
+        return {"deliveries": hub.log, "pending": hub.pending, "changes": hub.changes,
                 "webhooks": [{**hub.render(w), "active": w.active} for w in hub.hooks.values()],
                 "settings": {"duplicate_rate": s.duplicate_rate, "seed": s.seed,
                              "concurrency": s.concurrency, "timeout_s": s.timeout_s}}
