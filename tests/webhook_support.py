@@ -131,8 +131,8 @@ def realtime_env(p: Pipeline, queue_url: str, follow: bool,
         "TAP_ACTIVECAMPAIGN__REALTIME_API_TOKEN": p.ac_token,
         "WEBHOOK_QUEUE_URL": queue_url,
         "TAP_ACTIVECAMPAIGN__REALTIME_WEBHOOK_FOLLOW": "true" if follow else "false",
-        "TAP_ACTIVECAMPAIGN__REALTIME_WEBHOOK_MAX_RUN_SECONDS": str(max_run),
-        "TAP_ACTIVECAMPAIGN__REALTIME_WEBHOOK_POLL_SECONDS": "0.25",
+        # integers: Meltano 4.4 cannot serialise a `decimal` setting given in the environment
+        "TAP_ACTIVECAMPAIGN__REALTIME_WEBHOOK_MAX_RUN_SECONDS": str(int(max_run)),
     }
 
 

@@ -10,6 +10,7 @@ It imports nothing of the tap: it runs the console script next to this interpret
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -20,6 +21,15 @@ from types import TracebackType
 
 READY_PREFIX = "WEBHOOKS_READY "
 SECRET_ENV = "TAP_ACTIVECAMPAIGN_WEBHOOK_SECRET"  # noqa: S105 (a variable name)
+_RUNNING: set[subprocess.Popen[str]] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    """Never leave a receiver behind, even when a test or benchmark fails midway."""
+    for proc in list(_RUNNING):
+        if proc.poll() is None:
+            proc.kill()
 
 
 class ReceiverProcess:
@@ -49,6 +59,7 @@ class ReceiverProcess:
             [self.exe, "serve", "--bind", f"127.0.0.1:{self.port}", "--queue", self.queue_url,
              *self.extra],
             stdout=subprocess.PIPE, stderr=self._log, text=True, env=env)
+        _RUNNING.add(self.proc)
         line: list[str] = []
         reader = threading.Thread(target=lambda: line.append(
             self.proc.stdout.readline() if self.proc and self.proc.stdout else ""), daemon=True)

@@ -201,7 +201,7 @@ class TapActiveCampaign(Tap):
         ),
         th.Property(
             "webhook_max_run_seconds",
-            th.NumberType,
+            th.IntegerType,
             title="Webhook follow: maximum run time",
             description="Follow mode stops (cleanly, STATE written) after this many seconds.",
             default=3300,
@@ -214,7 +214,7 @@ class TapActiveCampaign(Tap):
         ),
         th.Property(
             "webhook_contacts_interval_seconds",
-            th.NumberType,
+            th.IntegerType,
             title="Webhook follow: contact re-read interval",
             description=(
                 "Follow mode re-reads the named contacts at most this often (Brevo writes "

@@ -213,15 +213,18 @@ def test_acknowledged_deliveries_survive_sigkill(queue_url: str, secret: str) ->
 
     sender = threading.Thread(target=send)
     sender.start()
-    while len(acked) < 40:
-        threading.Event().wait(0.01)
-    rx.kill()
-    stop.set()
-    sender.join(10)
-    rx.start()  # same port, same queue
-    r = requests.post(rx.hook_url, data=delivery(1, when=t0), timeout=10)
-    assert r.json()["duplicate"] is True  # ids survived the kill too
-    rx.stop()
+    try:
+        while len(acked) < 40:
+            threading.Event().wait(0.01)
+        rx.kill()
+        stop.set()
+        sender.join(10)
+        rx.start()  # same port, same queue
+        r = requests.post(rx.hook_url, data=delivery(1, when=t0), timeout=10)
+        assert r.json()["duplicate"] is True  # ids survived the kill too
+    finally:
+        stop.set()
+        rx.stop()
     q = stored(queue_url)
     ids = [row.record["contact_id"] for row in q.read(0, 1000)]
     q.close()
