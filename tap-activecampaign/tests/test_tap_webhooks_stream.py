@@ -131,3 +131,12 @@ def test_follow_mode_streams_new_events_until_the_time_limit(ac_sandbox: Sandbox
             for s in out.states if "webhook_events" in s.get("bookmarks", {})]
     assert 1 in seqs  # a STATE after the first batch, long before the run ended
     assert seqs[-1] == 3
+
+
+def test_a_queue_set_on_a_scheduled_job_still_syncs_contacts(ac_sandbox: SandboxProcess,
+                                                             tmp_path: Path) -> None:
+    """webhook_queue set by mistake, webhook_events not selected: the REST sync goes on."""
+    config = tap_config(ac_sandbox, webhook_queue=f"sqlite:///{tmp_path / 'q.db'}")
+    out = run_tap(config, streams=["contacts"])
+    assert len(out.records["contacts"]) == 200
+    assert "webhook_events" not in out.records

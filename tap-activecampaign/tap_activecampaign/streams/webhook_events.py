@@ -48,7 +48,14 @@ class RealtimeContactsStream(ContactsStream):
     """`contacts` in the real-time job: no scan of its own; fed by `webhook_events`."""
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        return iter(())
+        """Nothing of its own while webhook_events runs; a plain contacts sync otherwise (a
+        `webhook_queue` set by mistake on a scheduled job must not stop its REST sync)."""
+        events = self.ac_tap.streams.get("webhook_events")
+        if events is not None and events.selected:
+            return iter(())
+        self.logger.warning("contacts: webhook_queue is set but webhook_events is not selected;"
+                            " syncing contacts from the REST API as usual")
+        return super().get_records(context)
 
     def emit_by_ids(self, ids: list[int]) -> int:
         """Re-read these contacts (100 per request) and write them with their children."""

@@ -31,6 +31,7 @@ from tap_activecampaign.webhooks.queue import QueueError, open_queue
 from tap_activecampaign.webhooks.receiver import SECRET_ENV, ReceiverConfig, build_app
 
 LOG = logging.getLogger("tap_activecampaign.webhooks")
+QUEUE_ENV = "WEBHOOK_QUEUE_URL"
 
 
 def _bind(value: str) -> tuple[str, int]:
@@ -50,7 +51,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="run the webhook receiver")
     s.add_argument("--bind", type=_bind, default=("127.0.0.1", 8080), help="HOST:PORT")
-    s.add_argument("--queue", required=True, help="sqlite:///PATH or postgresql://...")
+    s.add_argument("--queue", default=os.environ.get(QUEUE_ENV),
+                   help=f"sqlite:///PATH or postgresql://... (default: ${QUEUE_ENV}, which keeps "
+                        "a database password out of the process list)")
     s.add_argument("--max-body", type=int, default=256 * 1024, help="bytes (413 above)")
     s.add_argument("--replay-days", type=float, default=7.0,
                    help="refuse deliveries whose date_time is older (default 7)")
@@ -75,6 +78,9 @@ def parser() -> argparse.ArgumentParser:
 
 async def _serve(args: argparse.Namespace) -> int:
     secret = os.environ.get(SECRET_ENV, "")
+    if not args.queue:
+        print(f"cannot start: --queue or {QUEUE_ENV} is required", file=sys.stderr)
+        return 2
     try:
         zone = ZoneInfo(args.account_timezone)
     except (ZoneInfoNotFoundError, ValueError):
