@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from sandbox.pgserver import PostgresServer
 from sandbox.receiver_process import ReceiverProcess
 
 from tests.conftest import PipelineFactory
@@ -159,3 +160,36 @@ def test_refused_deliveries_store_nothing_and_reach_nothing(make_pipeline: Pipel
     brevo = dump(p.brevo_url)
     assert brevo["events"] == []
     assert brevo["contacts"] == []  # no event named a contact, so none was re-read
+
+
+def test_two_receivers_on_one_postgresql_queue(make_pipeline: PipelineFactory) -> None:
+    """Two receivers (the HA setup: AC never retries), a webhook registered for each, so every
+    change is delivered to both, 10% of them twice more: each event once in Brevo."""
+    p = make_pipeline(contacts=60, seed=13)
+    secret = secrets.token_urlsafe(24)
+    with PostgresServer() as pg, ReceiverProcess(pg.url, secret) as a, \
+            ReceiverProcess(pg.url, secret) as b:
+        register(p.ac_url, p.ac_token, a.hook_url)
+        register(p.ac_url, p.ac_token, b.hook_url)
+        set_duplicate_rate(p.ac_url, 0.1)
+        ids = sorted(int(c["id"]) for c in dump(p.ac_url)["contacts"])[:50]
+        ops = [op for op in burst_ops(ids) if op["op"] in ("email_open", "add_tag",
+                                                            "update_contact")]
+        burst = send_burst(p.ac_url, ops, rate=50)
+        view = wait_delivered(p.ac_url)
+        acked, _ = delivery_outcomes(view, burst)
+        assert acked == set(burst.applied_at)
+        per_receiver = Counter(d["webhook"] for d in view["deliveries"] if d["status"] == 200)
+        assert set(per_receiver) == {1, 2}
+        p.extra_env.update({
+            "TAP_ACTIVECAMPAIGN__REALTIME_API_URL": p.ac_url,
+            "TAP_ACTIVECAMPAIGN__REALTIME_API_TOKEN": p.ac_token,
+            "WEBHOOK_QUEUE_URL": pg.url,
+            "TAP_ACTIVECAMPAIGN__REALTIME_WEBHOOK_FOLLOW": "false",
+        })
+        run = p.run(tap="tap-activecampaign--realtime", timeout=300)
+        assert run.returncode == 0, run.output[-3000:]
+    events = dump(p.brevo_url)["events"]
+    got = Counter((e["event_name"], e["identifiers"].get("ext_id")) for e in events)
+    assert sorted(got) == sorted(change_key(op) for op in ops)
+    assert max(got.values()) == 1
