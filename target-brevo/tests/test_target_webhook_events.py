@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import typing as t
+from collections import Counter
 from pathlib import Path
 
 DT = {"type": ["string", "null"], "format": "date-time"}
@@ -116,3 +117,23 @@ def test_events_flush_on_the_taps_state_not_at_end_of_input(brevo: t.Any, config
     finally:
         proc.stdin.close()
         proc.wait(30)
+
+
+def test_duplicate_window_after_a_crash_is_at_most_one_batch(
+    brevo: t.Any, config_for: t.Any, h: t.Any, tmp_path: Path
+) -> None:
+    """Batch 2 is processed by Brevo but answered 500 (then 500 again): the run fails with the
+    STATE of batch 1 only; the rerun (the tap resends everything after seq 2) doubles batch 2
+    and nothing else. That is the measured duplicate window: one batch."""
+    cfg = config_for(brevo, events_batch_size=2, max_tries=2)
+    brevo.control.set_faults(script=["ok", "500_after", "500"], paths=["/v3/events/batch"])
+    events = [wh(n, "open", n) for n in range(1, 7)]
+    failed = h.run_cli(cfg, text(SCHEMA, *events[:4], state(4)), tmp_path)
+    assert failed.returncode != 0
+    assert [s["bookmarks"]["webhook_events"]["replication_key_value"]
+            for s in failed.states] == [2]
+    brevo.control.clear_faults()
+    resumed = h.run_cli(cfg, text(SCHEMA, *events[2:], state(6)), tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    seen = Counter(e["event_properties"]["event_id"] for e in brevo.control.dump()["events"])
+    assert seen == {"e0001": 1, "e0002": 1, "e0003": 2, "e0004": 2, "e0005": 1, "e0006": 1}
