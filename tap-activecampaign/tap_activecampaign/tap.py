@@ -32,6 +32,10 @@ from tap_activecampaign.streams.deals import DealGroupsStream, DealsStream, Deal
 from tap_activecampaign.streams.id_scan import ID_SCAN_STREAMS, ContactIdsStream
 from tap_activecampaign.streams.lists import ListsStream, TagsStream
 from tap_activecampaign.streams.users import UsersStream
+from tap_activecampaign.streams.webhook_events import (
+    REALTIME_CONTACT_STREAMS,
+    WebhookEventsStream,
+)
 from tap_activecampaign.timezone import infer_account_timezone
 
 if t.TYPE_CHECKING:
@@ -63,6 +67,7 @@ STREAM_ORDER: tuple[str, ...] = (
     "deals",
     "accounts",
     "account_contacts",
+    "webhook_events",
     # id scans (id_scan: true) last: each version ends the run's view of its stream
     "contact_custom_field_ids",
     "list_ids",
@@ -200,6 +205,53 @@ class TapActiveCampaign(Tap):
             ),
             default=6,
         ),
+        th.Property(
+            "webhook_queue",
+            th.StringType,
+            secret=True,
+            title="Webhook queue",
+            description=(
+                "The receiver's queue (`sqlite:///PATH` or `postgresql://...`). Set only in the "
+                "real-time job: it adds the `webhook_events` stream and makes `contacts` (and "
+                "its children) the re-reads of the contacts the events name, nothing else."
+            ),
+        ),
+        th.Property(
+            "webhook_follow",
+            th.BooleanType,
+            title="Follow the webhook queue",
+            description="Keep polling the queue until webhook_max_run_seconds; false: drain.",
+            default=False,
+        ),
+        th.Property(
+            "webhook_max_run_seconds",
+            th.IntegerType,
+            title="Webhook follow: maximum run time",
+            description="Follow mode stops (cleanly, STATE written) after this many seconds.",
+            default=3300,
+        ),
+        th.Property(
+            "webhook_poll_seconds",
+            th.NumberType,
+            title="Webhook follow: poll interval",
+            default=0.5,
+        ),
+        th.Property(
+            "webhook_contacts_interval_seconds",
+            th.IntegerType,
+            title="Webhook follow: contact re-read interval",
+            description=(
+                "Follow mode re-reads the named contacts at most this often (Brevo writes "
+                "contacts through imports, whose status polls share 100 requests per hour)."
+            ),
+            default=60,
+        ),
+        th.Property(
+            "webhook_batch_size",
+            th.IntegerType,
+            title="Webhook events per queue read",
+            default=500,
+        ),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -293,13 +345,16 @@ class TapActiveCampaign(Tap):
             if full_scan
             else [ContactListsStream, ContactTagsStream, ContactCustomFieldValuesStream]
         )
+        realtime = bool(self.config.get("webhook_queue"))  # the real-time job (webhook_events)
+        if realtime:
+            children = list(REALTIME_CONTACT_STREAMS[1:])
         classes: list[type[ActiveCampaignStream]] = [
             UsersStream,
             ContactCustomFieldsStream,
             ContactCustomFieldOptionsStream,
             ListsStream,
             TagsStream,
-            ContactsStream,
+            REALTIME_CONTACT_STREAMS[0] if realtime else ContactsStream,
             *children,
             CampaignsStream,
             MessagesStream,
@@ -310,6 +365,7 @@ class TapActiveCampaign(Tap):
             DealsStream,
             AccountsStream,
             AccountContactsStream,
+            *([WebhookEventsStream] if realtime else []),
         ]
         if self.config.get("id_scan", False):
             classes.extend(ID_SCAN_STREAMS)

@@ -23,6 +23,7 @@ KINDS = (
     "campaign_messages",
     "events",
     "deletes",
+    "webhook_events",
     "ignore",
 )
 
@@ -65,6 +66,7 @@ DEFAULT_AC_MAPPING: dict[str, dict[str, t.Any]] = {
     "campaign_ids": {"kind": "deletes", "of": "campaigns"},
     "tag_ids": {"kind": "deletes", "of": "tags"},
     "contact_custom_field_ids": {"kind": "deletes", "of": "contact_custom_fields"},
+    "webhook_events": {"kind": "webhook_events"},  # the real-time job only (sinks/webhook_events)
 }
 
 # ActiveCampaign custom field type → Brevo attribute type.
@@ -84,7 +86,8 @@ BREVO_TYPES = ("text", "date", "float", "boolean", "category", "multiple-choice"
 RESERVED_ATTRIBUTES = {"EMAIL", "SMS", "EXT_ID", "WHATSAPP", "LANDLINE_NUMBER"}
 
 
-CONTACT_REFERENCING_KINDS = ("contact_attribute_values", "list_memberships", "events")
+CONTACT_REFERENCING_KINDS = ("contact_attribute_values", "list_memberships", "events",
+                             "webhook_events")
 
 
 def _raw_mapping(config: t.Mapping[str, t.Any], stream_name: str) -> tuple[dict[str, t.Any], bool]:

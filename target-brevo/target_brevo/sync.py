@@ -20,6 +20,7 @@ from target_brevo.sinks.campaigns import CampaignWriter
 from target_brevo.sinks.contacts import ContactWriter
 from target_brevo.sinks.events import write_events
 from target_brevo.sinks.lists import write_lists
+from target_brevo.sinks.webhook_events import add_consent, write_webhook_events
 
 LOGGER = logging.getLogger("target_brevo.sync")
 
@@ -78,6 +79,8 @@ class Syncer:
         self.pending: list[Staged] = []
         self.counts: dict[str, int] = {}
         self.imported_rows = 0
+        #: called with the last queue sequence of each accepted webhook events batch
+        self.on_events_confirmed: t.Callable[[int], None] | None = None
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] = self.counts.get(what, 0) + n
@@ -122,6 +125,8 @@ class Syncer:
             writer.add_values(item)
         for item in by_kind.get("list_memberships", []):
             writer.add_memberships(item)
+        for item in by_kind.get("webhook_events", []):  # unsubscribes and bounces at once
+            add_consent(writer, item)
         writer.write()
         # 4. campaign drafts
         if by_kind.get("campaigns") or by_kind.get("campaign_messages"):
@@ -132,6 +137,8 @@ class Syncer:
         # 5. events
         for item in by_kind.get("events", []):
             write_events(self, item)
+        for item in by_kind.get("webhook_events", []):
+            write_webhook_events(self, item)
         self.rejects.check()
         LOGGER.info(
             "Flushed %d staged batches; requests by bucket %s; %s",

@@ -256,6 +256,7 @@ class TargetBrevo(Target):
     def syncer(self) -> Syncer:
         if self._syncer is None:
             self._syncer = Syncer(self.config)
+            self._syncer.on_events_confirmed = self._webhook_events_confirmed
         return self._syncer
 
     @property
@@ -286,6 +287,30 @@ class TargetBrevo(Target):
             return
         self.drain_all()
         self.reconciler.activate(sink.stream_name, version, sink.mapping)
+    # -- the real-time path (sinks/webhook_events.py) -------------------------------------
+    def _process_state_message(self, message_dict: dict) -> None:
+        """Webhook events are flushed on the tap's next STATE (seconds), not after 5 minutes:
+        the tap's follow mode sends one after each batch it read from the queue."""
+        super()._process_state_message(message_dict)
+        if any(
+            sink.current_size and getattr(sink, "kind", None) == "webhook_events"
+            for sink in self._sinks_active.values()
+        ):
+            self.drain_all()
+
+    def _webhook_events_confirmed(self, seq: int) -> None:
+        """After each accepted events batch: a STATE whose webhook_events bookmark is that
+        batch's last sequence (everything else of the flush is written by then), so a crash
+        resends at most the batch in flight."""
+        state = copy.deepcopy(self._latest_state or {})
+        bookmark = (state.get("bookmarks") or {}).get("webhook_events")
+        if not isinstance(bookmark, dict) or bookmark.get("replication_key_value") is None:
+            return
+        seq = min(seq, int(bookmark["replication_key_value"]))
+        bookmark["replication_key_value"] = seq
+        if bookmark.get("contacts_through") is not None:
+            bookmark["contacts_through"] = min(int(bookmark["contacts_through"]), seq)
+        self._write_state_message(state)
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         return StagingSink

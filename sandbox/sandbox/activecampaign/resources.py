@@ -59,6 +59,9 @@ class ACState:
     _counts: tuple[int, dict[str, Counter[int]]] | None = None
     #: quirk (POST /__sandbox/quirks): GET /contacts reports a lagging meta.total (half)
     stale_total: bool = False
+    #: called as listener(op, result, now) after each applied mutate op (webhooks.py)
+    mutation_listeners: list[Callable[[dict[str, Any], dict[str, Any], int], None]] = field(
+        default_factory=list)
 
     def __post_init__(self) -> None:
         self.store = self._generate()

@@ -36,6 +36,8 @@ from sandbox.activecampaign.model import (
 )
 
 T = TypeVar("T")
+#: ops that record an email activity for webhooks (`email_open`, ...) and change no data
+ACTIVITY_OPS = ("email_open", "email_click", "email_sent", "email_reply", "email_forward")
 
 
 class MutationError(ValueError):
@@ -469,6 +471,14 @@ class Store:
         self._changed()
         return {"id": msg.id}
 
+    def email_activity(self, contact_id: int, campaign_id: Any) -> dict[str, Any]:
+        """An open, click, send, reply or forward: nothing in the data changes (the API shows
+        no per-contact activity here); only webhooks announce it."""
+        c = self.contact(contact_id)
+        if campaign_id is not None:
+            self._get(self.campaigns, campaign_id, "campaign")
+        return {"contact": c.id, "campaign": None if campaign_id is None else int(campaign_id)}
+
     @staticmethod
     def _get(table: dict[int, T], key: Any, what: str) -> T:
         try:
@@ -507,6 +517,8 @@ class Store:
             "update_campaign": lambda: self.update_campaign(op["id"], op.get("fields") or {},
                                                             now),
             "update_message": lambda: self.update_message(op["id"], op.get("fields") or {}, now),
+            **{name: (lambda: self.email_activity(op["contact"], op.get("campaign")))
+               for name in ACTIVITY_OPS},
         }
         handler = handlers.get(str(name))
         if handler is None:
