@@ -339,3 +339,18 @@ def test_the_check_catches_what_the_sdk_requires() -> None:
                    "listUnsubscribed": [], "attributes": {}}
     assert [p.split(":")[0] for p in sdk_problems(GetContacts, orjson.dumps(
         {"contacts": [old_contact], "count": 1}))] == ["contacts.0.whatsappBlacklisted"]
+
+
+def test_a_process_still_running_passes_the_sdk_models() -> None:
+    with SandboxProcess("brevo", rate_scale=0, import_delay=30) as sb:
+        api = BrevoClient(sb)
+        folder = api.post("/contacts/folders", {"name": "F"}).json()["id"]
+        lid = api.post("/contacts/lists", {"name": "L", "folderId": folder}).json()["id"]
+        pid = api.post("/contacts/import", {"jsonBody": [{"email": "q@example.com"}],
+                                            "listIds": [lid]}).json()["processId"]
+        one = api.get(f"/processes/{pid}")
+        assert one.json()["status"] == "queued"
+        assert sdk_problems(GetProcessResponse, one.content) == []
+        every = api.get("/processes")
+        assert [p["status"] for p in every.json()["processes"]] == ["queued"]
+        assert sdk_problems(GetProcessesResponse, every.content) == []
