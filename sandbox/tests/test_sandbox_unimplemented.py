@@ -35,16 +35,16 @@ def test_ac_unimplemented_endpoint_is_logged_as_such(sandbox_factory: Any) -> No
     sb = sandbox_factory("activecampaign", contacts=20, rate_limit=0)
     s = requests.Session()
     s.headers["Api-Token"] = sb.token
-    # singer-io's tap reads these; the sandbox serves neither
-    r = s.get(f"{sb.api_url}/forms", params={"limit": 100}, timeout=10)
+    # real AC endpoints no tap reads (so no parity work will add them)
+    r = s.get(f"{sb.api_url}/siteTrackingDomains", params={"limit": 100}, timeout=10)
     assert r.status_code == 404
     assert r.headers["X-Sandbox-Unimplemented"] == "true"
-    assert r.json()["message"].startswith("unimplemented: GET /api/3/forms ")
-    r = s.get(f"{sb.api_url}/ecomOrders", timeout=10)
-    assert r.status_code == 404
-    # a served path, a method it does not serve (AC creates contacts with POST /contacts)
-    r = s.post(f"{sb.api_url}/contacts", json={"contact": {"email": "a@example.com"}},
+    assert r.json()["message"].startswith("unimplemented: GET /api/3/siteTrackingDomains ")
+    r = s.post(f"{sb.api_url}/contact/sync", json={"contact": {"email": "a@example.com"}},
                timeout=10)
+    assert r.status_code == 404
+    # a served path, a method it does not serve (AC deletes with DELETE /contacts/{id})
+    r = s.delete(f"{sb.api_url}/contacts/1", timeout=10)
     assert r.status_code == 404
     assert r.headers["X-Sandbox-Unimplemented"] == "true"
     # a real 404: implemented route, missing object
@@ -56,13 +56,14 @@ def test_ac_unimplemented_endpoint_is_logged_as_such(sandbox_factory: Any) -> No
 
     report = sb.control.requests()
     assert report["unimplemented"] == {
-        "GET /api/3/forms": 1, "GET /api/3/ecomOrders": 1, "POST /api/3/contacts": 1}
-    assert _entry(sb, "GET", "/api/3/forms")["unimplemented"] is True
-    assert _entry(sb, "GET", "/api/3/forms")["status"] == 404
+        "GET /api/3/siteTrackingDomains": 1, "POST /api/3/contact/sync": 1,
+        "DELETE /api/3/contacts/1": 1}
+    assert _entry(sb, "GET", "/api/3/siteTrackingDomains")["unimplemented"] is True
+    assert _entry(sb, "GET", "/api/3/siteTrackingDomains")["status"] == 404
     assert _entry(sb, "GET", "/api/3/contacts/999999")["unimplemented"] is False
     assert _entry(sb, "GET", "/api/3/contacts/999999")["route"] == "/api/3/contacts/{id}"
-    assert _stderr_lines(sb, "unimplemented: GET /api/3/forms")
-    assert _stderr_lines(sb, "unimplemented: POST /api/3/contacts")
+    assert _stderr_lines(sb, "unimplemented: GET /api/3/siteTrackingDomains")
+    assert _stderr_lines(sb, "unimplemented: DELETE /api/3/contacts/1")
     assert not _stderr_lines(sb, "/api/3/contacts/999999", wait=0.2)
     # counted like any API request, and cleared with the log
     assert report["by_status"]["404"] == 4
@@ -72,10 +73,11 @@ def test_ac_unimplemented_endpoint_is_logged_as_such(sandbox_factory: Any) -> No
 
 def test_ac_unimplemented_endpoint_still_needs_the_token(sandbox_factory: Any) -> None:
     sb = sandbox_factory("activecampaign", contacts=20, rate_limit=0)
-    r = requests.get(f"{sb.api_url}/forms", headers={"Api-Token": "wrong"}, timeout=10)
+    r = requests.get(f"{sb.api_url}/siteTrackingDomains", headers={"Api-Token": "wrong"},
+                     timeout=10)
     assert r.status_code == 403
     assert r.json() == {"message": "Forbidden"}
-    entry = _entry(sb, "GET", "/api/3/forms")
+    entry = _entry(sb, "GET", "/api/3/siteTrackingDomains")
     assert entry["status"] == 403
     assert entry["unimplemented"] is True  # what the request asked for, whatever the answer
 
