@@ -66,8 +66,8 @@ def test_create_attributes_by_category_and_type_rules(api: BrevoClient) -> None:
     attrs = {a["name"]: a for a in api.get("/contacts/attributes").json()["attributes"]}
     assert attrs["SCORE"] == {"name": "SCORE", "category": "normal", "type": "float"}
     assert attrs["GENDER"]["type"] == "category"
-    assert attrs["GENDER"]["enumeration"] == [{"value": 1, "label": "M"},
-                                              {"value": 2, "label": "F"}]
+    assert attrs["GENDER"]["enumeration"] == [{"value": 1, "label": "M", "valueStr": "1"},
+                                              {"value": 2, "label": "F", "valueStr": "2"}]
     assert attrs["TAGS"]["multiCategoryOptions"] == ["a", "b"]
     assert attrs["TOTAL"]["calculatedValue"] == "SUM[ORDER_PRICE]"
     assert "type" not in attrs["TOTAL"]

@@ -1,6 +1,7 @@
 """`python -m sandbox activecampaign`: flags, auth, rate limit and error bodies of the emulator.
 
-Auth: `Api-Token` header; missing or wrong → 403 `{"message": "Forbidden"}` (never 401).
+Auth: `Api-Token` header; missing or wrong → 403 `{"message": "Forbidden"}` (never 401), checked
+before the rate limit (`Service.authenticate_first`).
 Rate limit: one sliding window of `--rate-limit` requests per second for the whole account
 (bucket "account"), headers `RateLimit-Limit`/`RateLimit-Remaining` on every API response and
 `Retry-After` on a 429.
@@ -89,6 +90,7 @@ def build_service(st: ACState, rate_limit: float) -> Service:
         api_prefixes=("/api/",),
         add_routes=add_routes,
         authenticate=authenticate,
+        authenticate_first=True,  # a bad token gets 403 even in a burst (sandbox README)
         bucket_for=lambda request: "account",
         rate_limit=SlidingWindowPolicy(rate_limit),
         error_response=error_response,
