@@ -4,6 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# The webhook queue's PostgreSQL tests need a real server (Debian's package; the tests start a
+# throwaway cluster): install it when missing, as CI's fresh Debian machine (root) has none.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+  else
+    echo "PostgreSQL is missing: apt-get install -y postgresql (the webhook queue tests need it)" >&2
+  fi
+fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false

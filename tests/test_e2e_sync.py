@@ -48,6 +48,11 @@ def _pick_mutations(ac: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str,
          "field": _field_id(ac, "JOB_TITLE"), "value": "Chief Pipeline Officer"},
         {"op": "set_field_value", "contact": who["field_edited"],
          "field": _field_id(ac, "BIRTHDAY"), "value": "1984-02-29"},
+        # an imported contact: udate null, so no date filter finds it (the tap reads it by id)
+        {"op": "import_contact", "fields": {"email": "Imported.Person@Example.com",
+                                            "firstName": "Ida"},
+         "lists": [ac["lists"][1]["id"]], "tags": ["e2e-imported"],
+         "field_values": {str(_field_id(ac, "JOB_TITLE")): "Importer"}},
         {"op": "create_contact", "fields": {"email": "Brand.New+e2e@Example.com",
                                             "firstName": "Nova", "lastName": "Reyes"}},
     ]
@@ -70,6 +75,7 @@ def test_full_then_incremental_sync_lands_exactly(make_pipeline: Any) -> None:
     results = mutate(p.ac_url, ops)
     assert len(results) == len(ops)
     new_id = results[-1]["id"]  # the create_contact op is the last one
+    imported_id = results[-2]["id"]  # the import_contact op before it
     contact_pages_first = request_counts(p.ac_url)["by_path"].get("GET /api/3/contacts", 0)
 
     second = p.run()
@@ -88,6 +94,11 @@ def test_full_then_incremental_sync_lands_exactly(make_pipeline: Any) -> None:
     assert not any(c["email"] == by_ext_first[moved]["email"] for c in brevo_second["contacts"])
     # The new contact arrived, lower-cased.
     assert by_ext_second[f"ac-{new_id}"]["email"] == "brand.new+e2e@example.com"
+    # So did the imported one, whose udate is null, with its tag (its list and value are in
+    # the exact-state check above).
+    imported = by_ext_second[f"ac-{imported_id}"]
+    assert imported["email"] == "imported.person@example.com"
+    assert "|e2e-imported|" in str(imported["attributes"].get("AC_TAGS"))
     # Deletes are invisible to polling ActiveCampaign (no tombstones): the contact stays as it was.
     gone = f"ac-{who['deleted']}"
     assert by_ext_second[gone] == by_ext_first[gone]
@@ -100,7 +111,7 @@ def test_full_then_incremental_sync_lands_exactly(make_pipeline: Any) -> None:
 
     # Only the changes moved: every Brevo contact the incremental run touched was mutated, and
     # the contacts were read through the server-side filter (one page), not all over again.
-    mutated = {f"ac-{i}" for i in who.values()} | {f"ac-{new_id}"}
+    mutated = {f"ac-{i}" for i in who.values()} | {f"ac-{new_id}", f"ac-{imported_id}"}
     touched = {
         ext for ext, c in by_ext_second.items()
         if ext not in by_ext_first or c["modifiedAt"] != by_ext_first[ext]["modifiedAt"]

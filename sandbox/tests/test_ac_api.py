@@ -92,12 +92,14 @@ def test_limit_is_clamped_to_100(ac: SandboxProcess) -> None:
 
 def test_timestamps_are_local_with_dst_offsets_and_naive_fields(ac: SandboxProcess) -> None:
     contacts = all_pages(ac, "/contacts", "contacts")
-    offsets = {c["udate"][-6:] for c in contacts}
+    offsets = {c["udate"][-6:] for c in contacts if c["udate"] is not None}
     assert offsets == {"-05:00", "-06:00"}
+    assert any(c["udate"] is None for c in contacts)  # imported, never updated
     for c in contacts:
         # *_timestamp and even *_utc_timestamp are naive local wall time
         assert c["created_utc_timestamp"] == c["cdate"][:19].replace("T", " ")
-        assert c["updated_timestamp"] == c["udate"][:19].replace("T", " ")
+        # a null udate: the naive update stamp is the creation's
+        assert c["updated_timestamp"] == (c["udate"] or c["cdate"])[:19].replace("T", " ")
         assert c["deleted_at"] == "0000-00-00 00:00:00"
     assert any(c["edate"] == "0000-00-00 00:00:00" for c in contacts)
     assert any(x["udate"] is None for x in get(ac, "/lists", limit=100).json()["lists"])
@@ -118,8 +120,11 @@ def test_dump_is_typed_utc_and_matches_the_api(ac: SandboxProcess) -> None:
     for c in api:
         d = contacts[int(c["id"])]
         assert d["email"] == c["email"]
-        assert d["udate"].endswith("+00:00")
-        assert utc(d["udate"]) == utc(c["udate"])
+        if c["udate"] is None:
+            assert d["udate"] is None
+        else:
+            assert d["udate"].endswith("+00:00")
+            assert utc(d["udate"]) == utc(c["udate"])
         assert isinstance(d["bounced_hard"], int)
     tagged = [c for c in dump["contacts"] if c["tags"]]
     assert tagged
@@ -176,10 +181,30 @@ def test_deal_updated_after_uses_mdate(ac: SandboxProcess) -> None:
     dump = ac.control.dump()
     cut = "2025-01-01"
     cut_utc = datetime(2025, 1, 1, 6, tzinfo=UTC)  # local midnight, CST
-    expected = {str(d["id"]) for d in dump["deals"] if utc(d["mdate"]) >= cut_utc}
+    expected = {str(d["id"]) for d in dump["deals"] if d["mdate"] and utc(d["mdate"]) >= cut_utc}
     got = {d["id"] for d in all_pages(ac, "/deals", "deals", **{"filters[updated_after]": cut})}
     assert got == expected
     assert got
+
+
+def test_a_null_date_matches_no_date_filter(sandbox_factory: Any) -> None:
+    """The unkind reading: rows with a null udate/mdate are in no date-filtered answer."""
+    sb = sandbox_factory("activecampaign", contacts=1500, rate_limit=0)
+    dump = sb.control.dump()
+    null_contacts = {str(c["id"]) for c in dump["contacts"] if c["udate"] is None}
+    null_deals = {str(d["id"]) for d in dump["deals"] if d["mdate"] is None}
+    assert null_contacts
+    assert null_deals
+    early, late = "2000-01-01", "2100-01-01"
+    for name, value in (("updated_after", early), ("updated_before", late)):
+        got = {c["id"] for c in all_pages(sb, "/contacts", "contacts",
+                                          **{f"filters[{name}]": value})}
+        assert got == {str(c["id"]) for c in dump["contacts"]} - null_contacts, name
+        deals = {d["id"] for d in all_pages(sb, "/deals", "deals", **{f"filters[{name}]": value})}
+        assert deals == {str(d["id"]) for d in dump["deals"]} - null_deals, name
+    # without a date filter (keyset by id) every one of them is there, with its children
+    everything = {c["id"] for c in all_pages(sb, "/contacts", "contacts")}
+    assert null_contacts <= everything
 
 
 def test_orders(ac: SandboxProcess) -> None:

@@ -86,6 +86,28 @@ def test_create_and_delete_contact(ac: SandboxProcess) -> None:
     assert get(ac, "/contacts")["meta"]["total"] == "60"
 
 
+def test_import_contact_leaves_udate_null_with_its_children(ac: SandboxProcess) -> None:
+    [made] = ac.control.mutate({"op": "import_contact",
+                                "fields": {"email": "imported@example.com"},
+                                "lists": [2], "tags": ["imported-2026"],
+                                "field_values": {"1": "11-50"}})
+    cid = int(made["id"])
+    body = get(ac, "/contacts", id_greater=cid - 1, id_less=cid + 1,
+               include="contactLists,contactTags.tag,fieldValues")
+    [c] = body["contacts"]
+    assert c["udate"] is None
+    assert c["cdate"]
+    assert [(m["list"], m["status"]) for m in body["contactLists"]] == [("2", "1")]
+    assert [t["tag"] for t in body["tags"]] == ["imported-2026"]
+    assert [(v["field"], v["value"]) for v in body["fieldValues"]] == [("1", "11-50")]
+    filtered = get(ac, "/contacts", limit=100, id_greater=cid - 1,
+                   **{"filters[updated_after]": "2000-01-01"})
+    assert filtered["contacts"] == []  # a null udate matches no date filter
+    # the first real update gives it a udate
+    ac.control.mutate({"op": "update_contact", "id": cid, "fields": {"firstName": "Now"}})
+    assert contact(ac, cid)["udate"] is not None
+
+
 def test_subscribe_unsubscribe_bounce(ac: SandboxProcess) -> None:
     ac.control.mutate({"op": "subscribe", "contact": 4, "list": 12})
 

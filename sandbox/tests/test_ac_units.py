@@ -203,5 +203,21 @@ def test_seeded_data_has_the_realistic_mess() -> None:
                   "account_contacts", "campaigns", "messages", "automations",
                   "contact_automations", "users", "contact_tags"):
         assert getattr(s, table), table
-    offsets = {datetime.fromtimestamp(c.udate, CHI).utcoffset() for c in contacts}
+    offsets = {datetime.fromtimestamp(c.udate, CHI).utcoffset() for c in contacts if c.udate}
     assert len(offsets) == 2  # data straddles DST
+
+
+def test_a_few_percent_of_contacts_and_deals_have_a_null_update_date() -> None:
+    s = generate(2000, 42, CHI)
+    never = [c.id for c in s.contacts.values() if c.udate is None]
+    assert 0.015 * 2000 <= len(never) <= 0.035 * 2000
+    for cid in never:  # each with memberships, tags and field values
+        assert s.memberships_of(cid)
+        assert s.contact_tags_of(cid)
+        assert s.field_values_of(cid)
+    deals = [d.id for d in s.deals.values() if d.mdate is None]
+    assert deals
+    assert len(deals) <= 0.06 * len(s.deals)
+    # deterministic per seed, and a different seed picks others
+    assert [c.id for c in generate(2000, 42, CHI).contacts.values() if c.udate is None] == never
+    assert [c.id for c in generate(2000, 43, CHI).contacts.values() if c.udate is None] != never

@@ -82,8 +82,8 @@ def test_create_returns_201_with_id_and_get_has_brevo_shape(api: BrevoClient) ->
     listed = api.get("/contacts").json()
     assert listed["count"] == 1
     assert set(listed["contacts"][0]) == {
-        "id", "email", "emailBlacklisted", "smsBlacklisted", "createdAt", "modifiedAt",
-        "listIds", "listUnsubscribed", "attributes",
+        "id", "email", "emailBlacklisted", "smsBlacklisted", "whatsappBlacklisted", "createdAt",
+        "modifiedAt", "listIds", "listUnsubscribed", "attributes",
     }
 
 

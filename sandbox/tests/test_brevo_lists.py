@@ -66,8 +66,8 @@ def test_create_attributes_by_category_and_type_rules(api: BrevoClient) -> None:
     attrs = {a["name"]: a for a in api.get("/contacts/attributes").json()["attributes"]}
     assert attrs["SCORE"] == {"name": "SCORE", "category": "normal", "type": "float"}
     assert attrs["GENDER"]["type"] == "category"
-    assert attrs["GENDER"]["enumeration"] == [{"value": 1, "label": "M"},
-                                              {"value": 2, "label": "F"}]
+    assert attrs["GENDER"]["enumeration"] == [{"value": 1, "label": "M", "valueStr": "1"},
+                                              {"value": 2, "label": "F", "valueStr": "2"}]
     assert attrs["TAGS"]["multiCategoryOptions"] == ["a", "b"]
     assert attrs["TOTAL"]["calculatedValue"] == "SUM[ORDER_PRICE]"
     assert "type" not in attrs["TOTAL"]
@@ -336,8 +336,8 @@ def test_values_that_are_not_options_are_silently_dropped(api: BrevoClient) -> N
     assert api.put("/contacts/attributes/normal/HOBBIES",
                    {"multiCategoryOptions": ["Golf", "Sailing"]}).status_code == 204
     attrs = {a["name"]: a for a in api.get("/contacts/attributes").json()["attributes"]}
-    assert attrs["PLAN"]["enumeration"] == [{"value": 2, "label": "Pro"},
-                                            {"value": 7, "label": "Enterprise"}]
+    assert [(e["value"], e["label"]) for e in attrs["PLAN"]["enumeration"]] == [
+        (2, "Pro"), (7, "Enterprise")]
     assert attrs["HOBBIES"]["multiCategoryOptions"] == ["Golf", "Sailing"]
     for email, values in (
         ("old@example.com", {"PLAN": 1, "HOBBIES": ["Chess"]}),  # removed by the updates

@@ -38,6 +38,8 @@ MAX_AUTH_RETRIES = 2
 #: Total tries for 429, 5xx, timeouts, resets, empty and truncated bodies.
 MAX_TRIES = 8
 RETRY_BASE_SECONDS = 1.0
+#: Stream-state key of the highest id read without a date filter (see ``server_filter``).
+MAX_ID_KEY = "max_id"
 #: Transient 4xx statuses (request timeout, too early) retried like 5xx.
 RETRIABLE_4XX = frozenset({408, 425})
 RETRY_MAX_SECONDS = 30.0
@@ -122,6 +124,20 @@ def ac_reason(response: requests.Response) -> str:
     return "; ".join(parts) or (response.reason or "").strip() or "no reason given"
 
 
+def _int_id(row: t.Mapping[str, t.Any]) -> int | None:
+    try:
+        return int(str(row.get("id")))
+    except (TypeError, ValueError):
+        return None
+
+
+def _max_id(current: int | None, row: t.Mapping[str, t.Any]) -> int | None:
+    value = _int_id(row)
+    if value is None:
+        return current
+    return value if current is None else max(current, value)
+
+
 class PacedSession(requests.Session):
     """A ``requests`` session whose every send waits for the process-wide pacer."""
 
@@ -149,7 +165,13 @@ class ActiveCampaignStream(RESTStream[int]):
     primary_keys = ("id",)
     #: ``orders[...]`` parameters sent with every page, for a stable offset order.
     order_by: t.ClassVar[dict[str, str]] = {}
-    #: Name of AC's server-side ``filters[...]`` for updates (contacts and deals only).
+    #: Name of AC's server-side ``filters[...]`` for updates (``filters[updated_after]``).
+    #: Declaring it opts the stream into the completeness rule ("Complete whatever the
+    #: dates" in the README), so that no row depends on the filter to be read: a sync
+    #: without a bookmark, or without the highest id already read (``max_id`` in the stream
+    #: state), reads every row by id with no date filter; an incremental sync reads the rows
+    #: created since by id (``orders[id]=DESC`` down to ``max_id``, no date filter) and the
+    #: changed ones with the filter. A row whose date is null is thus emitted once.
     server_filter: str | None = None
     #: Field used when the replication key is null (e.g. a list never updated: udate null).
     replication_fallback: str | None = "cdate"
@@ -158,6 +180,9 @@ class ActiveCampaignStream(RESTStream[int]):
     is_sorted = False
     page_size = PAGE_SIZE
     STATE_MSG_FREQUENCY = 500
+    #: What is being read now: "all" rows by id, the "new" rows by id, or the "changed"
+    #: rows through ``server_filter`` (which alone send the filter and cut at the bookmark).
+    _reading: t.Literal["all", "new", "changed"] = "all"
 
     # --- wiring to the tap ------------------------------------------------------------
 
@@ -220,28 +245,113 @@ class ActiveCampaignStream(RESTStream[int]):
     def get_url_params(
         self, context: Context | None, next_page_token: int | None
     ) -> dict[str, t.Any]:
-        """``limit``, ``offset``, the stable order and the server-side update filter."""
+        """``limit``, ``offset``, the stable order and, for changed rows, the update filter."""
         params: dict[str, t.Any] = {"limit": self.page_size, "offset": next_page_token or 0}
         params.update(self.order_by)
         params.update(self.server_filter_params(context))
         return params
 
     def server_filter_params(self, context: Context | None) -> dict[str, str]:
-        """``filters[updated_after]=<start - lookback>`` where AC can filter on updates."""
-        if not self.server_filter or not self.replication_key:
+        """The update filter while the changed rows are read, else nothing."""
+        if self._reading != "changed":
             return {}
+        return self.changed_rows_filter(context) or {}
+
+    # --- completeness: new rows by id, changed rows by the server's date filter ----------
+
+    def changed_rows_filter(self, context: Context | None) -> dict[str, str] | None:
+        """``{server_filter: <bookmark - lookback>}`` for an incremental sync, or None when
+        every row must be read by id: no ``server_filter``, no bookmark (nor ``start_date``),
+        or no ``max_id`` in the stream state (a first sync, or a state of an older version).
+        """
+        if not self.server_filter or not self.replication_key or self.saved_max_id() is None:
+            return None
         start = self.get_starting_timestamp(context)
         if start is None:
-            return {}
+            return None
         lookback = dt.timedelta(seconds=int(self.config.get("lookback_window", 86400)))
         # UTC as YYYY-MM-DDTHH:MM:SSZ, the form singer-io's tap sends to AC
         return {self.server_filter: format_utc(start - lookback).replace("+00:00", "Z")}
 
+    def saved_max_id(self) -> int | None:
+        """The highest id a previous complete sync read without a date filter."""
+        value = self.stream_state.get(MAX_ID_KEY)
+        try:
+            return None if value is None else int(value)
+        except (TypeError, ValueError):
+            return None
+
+    def save_max_id(self, seen: int | None) -> None:
+        """Keep ``max(saved, seen)`` in the stream state (once the stream is complete)."""
+        if not self.server_filter:
+            return
+        known = [v for v in (self.saved_max_id(), seen) if v is not None]
+        self.stream_state[MAX_ID_KEY] = max(known, default=0)
+        self.state_manager.is_flushed = False
+
+    def start_date_cut(self) -> str | None:
+        """``start_date`` in the UTC format of our records: the floor of rows read by id."""
+        value = self.config.get("start_date")
+        if not value:
+            return None
+        when = dt.datetime.fromisoformat(str(value))
+        return format_utc(when if when.tzinfo else when.replace(tzinfo=dt.UTC))
+
+    def cut_for(self, context: Context | None, *, changed: bool) -> str | None:
+        """The UTC value a record's replication value must reach (``>=``) to be emitted.
+
+        Changed rows (and every row of a stream without ``server_filter``) are cut at the
+        bookmark; rows read by id in a stream with ``server_filter`` at ``start_date`` only,
+        applied to the replication key or its fallback (``coalesce(udate, cdate)``).
+        """
+        if changed or not self.server_filter:
+            return self.starting_bookmark(context)
+        return self.start_date_cut()
+
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Records of every page, once the account clock is known."""
         self.ac_tap.ensure_account_clock(self)
-        yield from self.request_pages_concurrently(context)
+        yield from self.read_complete(context)
         self.refresh_signpost(context)
+
+    def read_complete(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        """Every row (no bookmark), or the new rows by id then the changed ones by filter."""
+        changed = self.changed_rows_filter(context)
+        max_id = self.saved_max_id()
+        seen: int | None = None
+        try:
+            if changed is None or max_id is None:
+                self._reading = "all"
+                for row in self.request_pages_concurrently(context):
+                    seen = _max_id(seen, row)
+                    yield row
+            else:
+                self._reading = "new"
+                new_ids: set[str] = set()
+                for row in self.read_new_rows(context, max_id):
+                    seen = _max_id(seen, row)
+                    new_ids.add(str(row.get("id")))
+                    yield row
+                self._reading = "changed"
+                for row in self.request_pages_concurrently(context):
+                    if str(row.get("id")) not in new_ids:
+                        yield row
+        finally:
+            self._reading = "all"
+        self.save_max_id(seen)
+
+    def read_new_rows(self, context: Context | None, max_id: int) -> t.Iterator[dict[str, t.Any]]:
+        """Rows with an id above ``max_id``, whatever their dates: ``orders[id]=DESC`` pages
+        (no date filter) until a page reaches an id already read or runs short."""
+        offset = 0
+        while True:
+            params = {**self.get_url_params(context, offset), "orders[id]": "DESC"}
+            rows = self._rows_list(self.fetch(params))
+            fresh = [row for row in rows if (_int_id(row) or 0) > max_id]
+            yield from fresh
+            if len(rows) < self.page_size or len(fresh) < len(rows):
+                return
+            offset += self.page_size
 
     def refresh_signpost(self, context: Context | None) -> None:
         """Write the bookmark cap again once AC's clock is known (it only moves earlier).
@@ -329,15 +439,16 @@ class ActiveCampaignStream(RESTStream[int]):
         return record if self.is_new_enough(record, context) else None
 
     def is_new_enough(self, record: dict[str, t.Any], context: Context | None) -> bool:
-        """Client-side incremental filter: replication key (UTC) >= bookmark, inclusive."""
-        key = self.replication_key
-        if not key:
+        """Client-side incremental filter: replication key (UTC) >= the cut, inclusive (the
+        bookmark; ``start_date`` for rows read by id, see :meth:`cut_for`)."""
+        return self.reaches(record, self.cut_for(context, changed=self._reading == "changed"))
+
+    def reaches(self, record: t.Mapping[str, t.Any], cut: str | None) -> bool:
+        """Whether the record's replication value (or its fallback) is at or after ``cut``."""
+        if not self.replication_key:
             return True
         value = self.replication_value(record)
-        if value is None:
-            return True
-        start = self.starting_bookmark(context)
-        return start is None or str(value) >= start
+        return value is None or cut is None or str(value) >= cut
 
     def replication_value(self, record: t.Mapping[str, t.Any]) -> t.Any:
         """The record's replication key, or its fallback (e.g. ``cdate``) when null.

@@ -3,7 +3,8 @@
 - Offset paging stops on ``meta.total`` (a string on most endpoints, an integer on ``/deals``)
   so no trailing empty page is requested.
 - Contacts use keyset paging (``orders[id]=ASC`` + ``id_greater``) over id ranges that are
-  paged concurrently; :func:`split_id_range` cuts ``(0, max_id]`` into those ranges.
+  paged concurrently; :func:`split_id_range` cuts ``(0, max_id]`` into those ranges. A range
+  is read either in full or, in an incremental sync, through the update filter (``changed``).
 """
 
 from __future__ import annotations
@@ -55,22 +56,37 @@ class MetaTotalOffsetPaginator(OffsetPaginator):
 
 @dataclass
 class IdRange:
-    """Contacts with ``lo < id <= hi``; ``pos`` is the last id already emitted."""
+    """Contacts with ``lo < id <= hi``; ``pos`` is the last id already emitted.
+
+    ``changed``: the range is read through the server's update filter (the changed rows of
+    an incremental sync); otherwise every row of the range is read, whatever its dates.
+    """
 
     lo: int
     hi: int
     pos: int
     done: bool = False
+    changed: bool = False
 
     def to_state(self) -> dict[str, t.Any]:
         """The JSON form kept in the stream state."""
-        return {"lo": self.lo, "hi": self.hi, "pos": self.pos, "done": self.done}
+        return {
+            "lo": self.lo,
+            "hi": self.hi,
+            "pos": self.pos,
+            "done": self.done,
+            "changed": self.changed,
+        }
 
     @classmethod
     def from_state(cls, data: t.Mapping[str, t.Any]) -> IdRange:
-        """Read back :meth:`to_state`."""
+        """Read back :meth:`to_state` (a range saved without ``changed`` is read in full)."""
         return cls(
-            lo=int(data["lo"]), hi=int(data["hi"]), pos=int(data["pos"]), done=bool(data["done"])
+            lo=int(data["lo"]),
+            hi=int(data["hi"]),
+            pos=int(data["pos"]),
+            done=bool(data["done"]),
+            changed=bool(data.get("changed", False)),
         )
 
 

@@ -29,8 +29,13 @@ from tap_activecampaign.streams.custom_fields import (
     ContactCustomFieldsStream,
 )
 from tap_activecampaign.streams.deals import DealGroupsStream, DealsStream, DealStagesStream
+from tap_activecampaign.streams.id_scan import ID_SCAN_STREAMS, ContactIdsStream
 from tap_activecampaign.streams.lists import ListsStream, TagsStream
 from tap_activecampaign.streams.users import UsersStream
+from tap_activecampaign.streams.webhook_events import (
+    REALTIME_CONTACT_STREAMS,
+    WebhookEventsStream,
+)
 from tap_activecampaign.timezone import infer_account_timezone
 
 if t.TYPE_CHECKING:
@@ -62,6 +67,13 @@ STREAM_ORDER: tuple[str, ...] = (
     "deals",
     "accounts",
     "account_contacts",
+    "webhook_events",
+    # id scans (id_scan: true) last: each version ends the run's view of its stream
+    "contact_custom_field_ids",
+    "list_ids",
+    "tag_ids",
+    "contact_ids",
+    "campaign_ids",
 )
 
 
@@ -96,7 +108,10 @@ class TapActiveCampaign(Tap):
             title="Start date",
             description=(
                 "Only records updated at or after this time are synced on the first run "
-                "(ISO-8601; without an offset it is read as UTC). Unset: everything."
+                "(ISO-8601; without an offset it is read as UTC). Unset: everything. For "
+                "contacts and deals it is applied in the tap to coalesce(udate or mdate, "
+                "cdate): the first run still reads every row by id, never through a date "
+                "filter."
             ),
         ),
         th.Property(
@@ -130,7 +145,8 @@ class TapActiveCampaign(Tap):
             title="Lookback window",
             description=(
                 "Seconds subtracted from the bookmark in the server-side "
-                "`filters[updated_after]` of contacts and deals, so that no update is lost "
+                "`filters[updated_after]` that incremental runs send for the changed contacts "
+                "and deals (the new ones are read by id), so that no update is lost "
                 "whatever time zone or day granularity ActiveCampaign applies to the filter. "
                 "Records are then filtered on their UTC update time against the bookmark "
                 "itself, so the window costs transfer only (the boundary duplicates come from "
@@ -166,6 +182,19 @@ class TapActiveCampaign(Tap):
             default=False,
         ),
         th.Property(
+            "id_scan",
+            th.BooleanType,
+            title="Id scan",
+            description=(
+                "true: add the streams contact_ids, list_ids, tag_ids, contact_custom_field_ids "
+                "and campaign_ids, complete id scans (100 ids per request, contacts in "
+                "concurrent id ranges), each a full-table version ended by ACTIVATE_VERSION "
+                "only when complete, so a target can remove what ActiveCampaign deleted. For "
+                "the reconciliation job; false (default) adds no stream and no request."
+            ),
+            default=False,
+        ),
+        th.Property(
             "concurrency",
             th.IntegerType,
             title="Concurrency",
@@ -175,6 +204,53 @@ class TapActiveCampaign(Tap):
                 "max_requests_per_second whatever this is."
             ),
             default=6,
+        ),
+        th.Property(
+            "webhook_queue",
+            th.StringType,
+            secret=True,
+            title="Webhook queue",
+            description=(
+                "The receiver's queue (`sqlite:///PATH` or `postgresql://...`). Set only in the "
+                "real-time job: it adds the `webhook_events` stream and makes `contacts` (and "
+                "its children) the re-reads of the contacts the events name, nothing else."
+            ),
+        ),
+        th.Property(
+            "webhook_follow",
+            th.BooleanType,
+            title="Follow the webhook queue",
+            description="Keep polling the queue until webhook_max_run_seconds; false: drain.",
+            default=False,
+        ),
+        th.Property(
+            "webhook_max_run_seconds",
+            th.IntegerType,
+            title="Webhook follow: maximum run time",
+            description="Follow mode stops (cleanly, STATE written) after this many seconds.",
+            default=3300,
+        ),
+        th.Property(
+            "webhook_poll_seconds",
+            th.NumberType,
+            title="Webhook follow: poll interval",
+            default=0.5,
+        ),
+        th.Property(
+            "webhook_contacts_interval_seconds",
+            th.IntegerType,
+            title="Webhook follow: contact re-read interval",
+            description=(
+                "Follow mode re-reads the named contacts at most this often (Brevo writes "
+                "contacts through imports, whose status polls share 100 requests per hour)."
+            ),
+            default=60,
+        ),
+        th.Property(
+            "webhook_batch_size",
+            th.IntegerType,
+            title="Webhook events per queue read",
+            default=500,
         ),
     ).to_dict()
 
@@ -269,13 +345,16 @@ class TapActiveCampaign(Tap):
             if full_scan
             else [ContactListsStream, ContactTagsStream, ContactCustomFieldValuesStream]
         )
+        realtime = bool(self.config.get("webhook_queue"))  # the real-time job (webhook_events)
+        if realtime:
+            children = list(REALTIME_CONTACT_STREAMS[1:])
         classes: list[type[ActiveCampaignStream]] = [
             UsersStream,
             ContactCustomFieldsStream,
             ContactCustomFieldOptionsStream,
             ListsStream,
             TagsStream,
-            ContactsStream,
+            REALTIME_CONTACT_STREAMS[0] if realtime else ContactsStream,
             *children,
             CampaignsStream,
             MessagesStream,
@@ -286,13 +365,18 @@ class TapActiveCampaign(Tap):
             DealsStream,
             AccountsStream,
             AccountContactsStream,
+            *([WebhookEventsStream] if realtime else []),
         ]
+        if self.config.get("id_scan", False):
+            classes.extend(ID_SCAN_STREAMS)
         streams: list[Stream] = [cls(tap=self) for cls in classes]
         concurrency = int(self.config.get("concurrency") or 6)
         for stream in streams:
             if isinstance(stream, ContactsStream):
                 stream.workers = max(1, concurrency)
                 stream.max_ranges = max(2, concurrency * 2)
+            if isinstance(stream, ContactIdsStream):
+                stream.workers = max(1, concurrency)
         return streams
 
     @property

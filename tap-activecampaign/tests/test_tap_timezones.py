@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 from urllib.parse import parse_qs
 
@@ -67,25 +68,38 @@ def test_the_repeated_autumn_hour(chicago: SandboxProcess) -> None:
     assert contacts[6]["updated_timestamp"] == "2027-11-07T06:30:00+00:00"
 
 
-def test_start_date_is_a_floor_and_the_server_filter_carries_an_explicit_utc_offset(
+def _contacts_filters(sb: SandboxProcess) -> set[str]:
+    return {
+        value
+        for entry in sb.control.requests()["log"]
+        if entry["path"].endswith("/contacts")
+        for value in parse_qs(entry["query"]).get("filters[updated_after]", [])
+    }
+
+
+def test_start_date_is_a_client_floor_and_the_server_filter_carries_an_explicit_utc_offset(
     chicago: SandboxProcess,
 ) -> None:
     chicago.control.reset()
     chicago.control.reset_requests()
     config = tap_config(chicago, start_date="2026-06-01T00:00:00-05:00")
-    out = run_tap(config, streams=CONTACT_STREAMS)
+    first = run_tap(config, streams=CONTACT_STREAMS)
     dump = chicago.control.dump()
-    expected = {int(c["id"]) for c in dump["contacts"] if c["udate"] >= "2026-06-01T05:00:00"}
-    assert set(out.ids("contacts")) == expected
-    log = chicago.control.requests()["log"]
-    filters = {
-        value
-        for entry in log
-        if entry["path"].endswith("/contacts")
-        for value in parse_qs(entry["query"]).get("filters[updated_after]", [])
+    # start_date applies to coalesce(udate, cdate), in the tap: the first sync sends no filter
+    expected = {
+        int(c["id"])
+        for c in dump["contacts"]
+        if (c["udate"] or c["cdate"]) >= "2026-06-01T05:00:00"
     }
-    # start minus the one-day lookback window, in UTC as YYYY-MM-DDTHH:MM:SSZ (singer-io's form)
-    assert filters == {"2026-05-31T05:00:00Z"}
+    assert set(first.ids("contacts")) == expected
+    assert _contacts_filters(chicago) == set()
+    # the incremental run filters from its bookmark minus the one-day lookback window, in UTC
+    # as YYYY-MM-DDTHH:MM:SSZ (singer-io's form)
+    chicago.control.reset_requests()
+    bookmark = first.final_state["bookmarks"]["contacts"]["replication_key_value"]
+    run_tap(config, state=first.final_state, streams=CONTACT_STREAMS)
+    since = dt.datetime.fromisoformat(bookmark) - dt.timedelta(days=1)
+    assert _contacts_filters(chicago) == {since.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 @pytest.mark.parametrize("zone", ["America/Chicago", "Europe/Berlin", "Asia/Kolkata"])
@@ -100,7 +114,8 @@ def test_account_timezone_is_inferred_when_unset(
     for record in out.records["contacts"]:
         # the naive account-local copies are right only if the zone (and its DST) is right
         assert record["created_utc_timestamp"] == record["cdate"]
-        assert record["updated_timestamp"] == record["udate"]
+        # (a never-updated contact's naive update stamp is its creation's)
+        assert record["updated_timestamp"] == (record["udate"] or record["cdate"])
 
 
 def test_a_user_zone_that_disagrees_with_the_account_dates_is_ignored(
@@ -119,7 +134,8 @@ def test_a_user_zone_that_disagrees_with_the_account_dates_is_ignored(
     assert "account_timezone is not set: inferred Europe/" in caplog.text
     for record in out.records["contacts"]:
         assert record["created_utc_timestamp"] == record["cdate"]
-        assert record["updated_timestamp"] == record["udate"]
+        # (a never-updated contact's naive update stamp is its creation's)
+        assert record["updated_timestamp"] == (record["udate"] or record["cdate"])
 
 
 def test_a_user_zone_that_agrees_with_the_account_dates_is_used(

@@ -18,7 +18,7 @@ from tap_activecampaign.client import (
     parse_retry_after,
 )
 from tap_activecampaign.pacing import MAX_MARGIN, SAFETY_MARGIN, RequestPacer
-from tap_activecampaign.paging import meta_total, offset_has_more, split_id_range
+from tap_activecampaign.paging import IdRange, meta_total, offset_has_more, split_id_range
 from tap_activecampaign.records import RecordNormalizer, decamelize, to_bool, to_int
 from tap_activecampaign.timestamps import AccountClock, format_utc, parse_timezone
 from tap_activecampaign.timezone import offset_from_user, zone_from_user
@@ -328,3 +328,12 @@ def test_values_are_typed_by_schema() -> None:
     assert to_int("x") is None
     assert to_bool("1") is True
     assert to_bool("0") is False
+
+
+def test_an_id_range_keeps_whether_it_is_read_through_the_update_filter() -> None:
+    changed = IdRange(lo=0, hi=500, pos=200, changed=True)
+    assert IdRange.from_state(changed.to_state()) == changed
+    assert IdRange.from_state(IdRange(lo=500, hi=900, pos=500).to_state()).changed is False
+    # a range saved by a version without the flag is read in full: nothing can be skipped
+    old = {"lo": 0, "hi": 500, "pos": 200, "done": False}
+    assert IdRange.from_state(old).changed is False

@@ -24,6 +24,8 @@ KINDS = (
     "events",
     "tag_names",
     "contact_tags",
+    "deletes",
+    "webhook_events",
     "ignore",
 )
 
@@ -66,6 +68,13 @@ DEFAULT_AC_MAPPING: dict[str, dict[str, t.Any]] = {
     "deals": {"kind": "ignore"},
     "automations": {"kind": "ignore"},
     "contact_automations": {"kind": "ignore"},
+    # complete id scans (reconciliation): what a version lacks is handled by delete_policy
+    "contact_ids": {"kind": "deletes", "of": "contacts"},
+    "list_ids": {"kind": "deletes", "of": "lists"},
+    "campaign_ids": {"kind": "deletes", "of": "campaigns"},
+    "tag_ids": {"kind": "deletes", "of": "tags"},
+    "contact_custom_field_ids": {"kind": "deletes", "of": "contact_custom_fields"},
+    "webhook_events": {"kind": "webhook_events"},  # the real-time job only (sinks/webhook_events)
 }
 
 # ActiveCampaign custom field type → Brevo attribute type.
@@ -90,6 +99,7 @@ CONTACT_REFERENCING_KINDS = (
     "list_memberships",
     "events",
     "contact_tags",
+    "webhook_events",
 )
 
 

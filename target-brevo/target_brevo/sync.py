@@ -20,6 +20,7 @@ from target_brevo.sinks.campaigns import CampaignWriter
 from target_brevo.sinks.contacts import ContactWriter
 from target_brevo.sinks.events import write_events
 from target_brevo.sinks.lists import write_lists
+from target_brevo.sinks.webhook_events import add_consent, write_webhook_events
 from target_brevo.tags import TagSync
 
 LOGGER = logging.getLogger("target_brevo.sync")
@@ -80,6 +81,8 @@ class Syncer:
         self.pending: list[Staged] = []
         self.counts: dict[str, int] = {}
         self.imported_rows = 0
+        #: called with the last queue sequence of each accepted webhook events batch
+        self.on_events_confirmed: t.Callable[[int], None] | None = None
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] = self.counts.get(what, 0) + n
@@ -124,6 +127,8 @@ class Syncer:
             writer.add_values(item)
         for item in by_kind.get("list_memberships", []):
             writer.add_memberships(item)
+        for item in by_kind.get("webhook_events", []):  # unsubscribes and bounces at once
+            add_consent(writer, item)
         for item in by_kind.get("tag_names", []):
             self.tags.add_names(item)
         for item in by_kind.get("contact_tags", []):
@@ -142,6 +147,8 @@ class Syncer:
         # 5. events
         for item in by_kind.get("events", []):
             write_events(self, item)
+        for item in by_kind.get("webhook_events", []):
+            write_webhook_events(self, item)
         self.rejects.check()
         LOGGER.info(
             "Flushed %d staged batches; requests by bucket %s; %s",

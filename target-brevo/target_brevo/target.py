@@ -10,6 +10,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.target_base import Target
 
 from target_brevo.client import check_api_url
+from target_brevo.deletes import DEFAULT_POLICY, POLICIES, Reconciler
 from target_brevo.mapping import prefix_conflicts
 from target_brevo.sinks.base import StagingSink
 from target_brevo.sync import Syncer
@@ -206,6 +207,35 @@ class TargetBrevo(Target):
             default=100,
             description="Events per `POST /events/batch`.",
         ),
+        th.Property(
+            "delete_policy",
+            th.StringType,
+            default=DEFAULT_POLICY,
+            allowed_values=list(POLICIES),
+            description=(
+                "What happens, when a complete version of a stream arrives (ACTIVATE_VERSION, "
+                "the reconciliation's id scans), to the Brevo objects this pipeline created "
+                "that the version lacks: `mark` (default: contacts get AC_DELETED_AT and leave "
+                "every synced list; lists are emptied and drafts renamed `[deleted in "
+                "ActiveCampaign] …`), `delete` (deleted in Brevo), `ignore`."
+            ),
+        ),
+        th.Property(
+            "delete_guard_percent",
+            th.IntegerType,
+            default=90,
+            description=(
+                "A version smaller than this percentage of the live objects the pipeline holds "
+                "in Brevo for that stream (or empty) handles nothing and stops the run before "
+                "STATE; 0 disables the guard."
+            ),
+        ),
+        th.Property(
+            "delete_guard_min_count",
+            th.IntegerType,
+            default=3,
+            description="The guard lets a version through that would handle at most this many.",
+        ),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -215,6 +245,8 @@ class TargetBrevo(Target):
         self._ordered = False
         self._state_withheld_logged = False
         self._contact_streams: list[str] = []
+        self._reconciler: Reconciler | None = None
+        self.record_version: int | None = None
         check_api_url(str(self.config.get("api_url") or "https://api.brevo.com/v3"))
         problems = prefix_conflicts(self.config, list(self.config.get("stream_mapping") or {}))
         if problems:
@@ -224,7 +256,61 @@ class TargetBrevo(Target):
     def syncer(self) -> Syncer:
         if self._syncer is None:
             self._syncer = Syncer(self.config)
+            self._syncer.on_events_confirmed = self._webhook_events_confirmed
         return self._syncer
+
+    @property
+    def reconciler(self) -> Reconciler:
+        if self._reconciler is None:
+            self._reconciler = Reconciler(self.syncer)
+        return self._reconciler
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        """The message's full-table version, for the `deletes` sinks (the SDK drops it)."""
+        version = message_dict.get("version")
+        self.record_version = int(version) if isinstance(version, int) else None
+        super()._process_record_message(message_dict)
+
+    def _process_activate_version_message(self, message_dict: dict) -> None:
+        """Only `deletes` streams act on a version; any other stream ignores it."""
+        self._assert_line_requires(message_dict, requires={"stream", "version"})
+        for stream_map in self.mapper.stream_maps.get(message_dict["stream"], []):
+            sink = self.get_sink(stream_map.stream_alias)
+            if sink is not None:
+                sink.activate_version(int(message_dict["version"]))
+
+    def activate_version(self, sink: StagingSink, version: int) -> None:
+        """Everything received before the version is written first (a contact staged for an
+        upsert must not come back after its deletion), then the version is compared."""
+        if sink.kind != "deletes":
+            self.logger.info("ACTIVATE_VERSION of %s (%s) ignored", sink.stream_name, sink.kind)
+            return
+        self.drain_all()
+        self.reconciler.activate(sink.stream_name, version, sink.mapping)
+    # -- the real-time path (sinks/webhook_events.py) -------------------------------------
+    def _process_state_message(self, message_dict: dict) -> None:
+        """Webhook events are flushed on the tap's next STATE (seconds), not after 5 minutes:
+        the tap's follow mode sends one after each batch it read from the queue."""
+        super()._process_state_message(message_dict)
+        if any(
+            sink.current_size and getattr(sink, "kind", None) == "webhook_events"
+            for sink in self._sinks_active.values()
+        ):
+            self.drain_all()
+
+    def _webhook_events_confirmed(self, seq: int) -> None:
+        """After each accepted events batch: a STATE whose webhook_events bookmark is that
+        batch's last sequence (everything else of the flush is written by then), so a crash
+        resends at most the batch in flight."""
+        state = copy.deepcopy(self._latest_state or {})
+        bookmark = (state.get("bookmarks") or {}).get("webhook_events")
+        if not isinstance(bookmark, dict) or bookmark.get("replication_key_value") is None:
+            return
+        seq = min(seq, int(bookmark["replication_key_value"]))
+        bookmark["replication_key_value"] = seq
+        if bookmark.get("contacts_through") is not None:
+            bookmark["contacts_through"] = min(int(bookmark["contacts_through"]), seq)
+        self._write_state_message(state)
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         return StagingSink

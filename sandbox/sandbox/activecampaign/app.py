@@ -1,6 +1,7 @@
 """`python -m sandbox activecampaign`: flags, auth, rate limit and error bodies of the emulator.
 
-Auth: `Api-Token` header; missing or wrong → 403 `{"message": "Forbidden"}` (never 401).
+Auth: `Api-Token` header; missing or wrong → 403 `{"message": "Forbidden"}` (never 401), checked
+before the rate limit (`Service.authenticate_first`).
 Rate limit: one sliding window of `--rate-limit` requests per second for the whole account
 (bucket "account"), headers `RateLimit-Limit`/`RateLimit-Remaining` on every API response and
 `Retry-After` on a 429.
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from sandbox.activecampaign import control, resources
+from sandbox.activecampaign import control, resources, webhooks
 from sandbox.activecampaign.dump import dump_store
 from sandbox.activecampaign.resources import ACState
 from sandbox.server import CommonConfig, Service, SlidingWindowPolicy, create_app, json_response
@@ -68,18 +69,34 @@ def build_service(st: ACState, rate_limit: float) -> Service:
         }
         return dump_store(st.store, meta)
 
+    hub = webhooks.WebhookHub(st)
+    st.mutation_listeners.append(hub.on_op)
+
+    def add_routes(app: web.Application) -> None:
+        resources.add_routes(app, st)
+        webhooks.add_routes(app, hub)
+
+    def add_control_routes(app: web.Application) -> None:
+        control.add_control_routes(app, st)
+        webhooks.add_control_routes(app, hub)
+
+    def reset() -> None:
+        st.reset()
+        hub.reset()
+
     return Service(
         name="activecampaign",
         base_path="",
         api_prefixes=("/api/",),
-        add_routes=lambda app: resources.add_routes(app, st),
+        add_routes=add_routes,
         authenticate=authenticate,
+        authenticate_first=True,  # a bad token gets 403 even in a burst (sandbox README)
         bucket_for=lambda request: "account",
         rate_limit=SlidingWindowPolicy(rate_limit),
         error_response=error_response,
-        reset=st.reset,
+        reset=reset,
         dump=dump,
-        add_control_routes=lambda app: control.add_control_routes(app, st),
+        add_control_routes=add_control_routes,
         fault_kinds=frozenset({"403", "429", "500", "502", "503", "empty", "truncated",
                                "reset", "reset_after", "timeout", "timeout_after"}),
         default_fault_kinds=("429", "500", "502", "503", "403", "empty", "truncated", "reset"),

@@ -52,11 +52,14 @@ def add_control_routes(app: web.Application, st: ACState) -> None:
             if not isinstance(op, dict):
                 return json_response({"error": "an op must be an object", "op_index": i,
                                       "results": results}, status=400)
+            now = st.clock.now_int()
             try:
-                results.append(st.store.apply_op(op, st.clock.now_int()))
+                results.append(st.store.apply_op(op, now))
             except (MutationError, ValueError, TypeError) as exc:
                 return json_response({"error": str(exc), "op_index": i, "results": results},
                                      status=400)
+            for listener in st.mutation_listeners:
+                listener(op, results[-1], now)
         return json_response({"results": results})
 
     async def clock_post(request: web.Request) -> web.Response:

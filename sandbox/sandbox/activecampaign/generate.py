@@ -4,6 +4,9 @@ Realistic mess on purpose: Unicode and empty names, mixed-case and plus-addresse
 case-insensitively, as AC enforces), phones in many formats (some invalid), zero-date sentinels
 and nulls, contacts with no lists, a list with a null `udate`, memberships in every status,
 custom fields of every type (multi-select stored as `||a||b||`), and times that straddle DST.
+About 2.5 % of contacts (imported, never updated since) and of deals have a null `udate`/`mdate`;
+the contacts picked all have memberships, tags and field values. They are drawn from their own
+random stream, so the rest of the data set is the same as without them.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ from sandbox.activecampaign.store import Store
 EPOCH_START = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
 EPOCH_END = int(datetime(2026, 9, 30, tzinfo=UTC).timestamp())
 DAY = 86400
+#: Share of contacts (among those with memberships, tags and field values) and of deals whose
+#: update date is null: about 2.5 % of all contacts, as seen on a real account.
+NULL_UDATE_CONTACTS = 0.04
+NULL_MDATE_DEALS = 0.025
 
 FIRST_NAMES = [
     "John", "Jane", "María", "José", "Zoë", "Björn", "Łukasz", "Søren", "François", "Chloé",
@@ -170,6 +177,8 @@ def _field_value(rng: random.Random, ftype: str, opts: list[str], tz: ZoneInfo, 
 def generate(contacts: int = 1000, seed: int = 42, tz: ZoneInfo | None = None) -> Store:
     tz = tz or ZoneInfo("America/Chicago")
     rng = random.Random(seed)
+    # null update dates come from their own stream: every other value stays as it was
+    null_rng = random.Random(f"null-dates:{seed}")
     store = Store(tz)
 
     # users
@@ -383,6 +392,12 @@ def generate(contacts: int = 1000, seed: int = 42, tz: ZoneInfo | None = None) -
             fvals_t[fv_id] = FieldValue(fv_id, i, fid, val, fv_cdate,
                                         max(fv_cdate, min(EPOCH_END, udate)))
             fv_id += 1
+        # a never-updated (imported) contact, with memberships, tags and values
+        if (lists_t.get(ml_id - 1) is not None and lists_t[ml_id - 1].contact == i
+                and ctags_t.get(ct_id - 1) is not None and ctags_t[ct_id - 1].contact == i
+                and fvals_t.get(fv_id - 1) is not None and fvals_t[fv_id - 1].contact == i
+                and null_rng.random() < NULL_UDATE_CONTACTS):
+            contacts_t[i].udate = None
         # automations
         if rand() < 0.2:
             for aid in rng.sample(automation_ids, 1 if rand() < 0.7 else 2):
@@ -417,6 +432,8 @@ def generate(contacts: int = 1000, seed: int = 42, tz: ZoneInfo | None = None) -
                     dcd + randrange(0, 5 * DAY) if rand() < 0.5 else None, randrange(0, 101),
                     dcd if rand() < 0.7 else None, activitycount=randrange(0, 12),
                 )
+                if null_rng.random() < NULL_MDATE_DEALS:
+                    deals_t[deal_id].mdate = None
                 deal_id += 1
 
     store.build_indexes()

@@ -30,7 +30,7 @@ class Contact:
     first_name: str
     last_name: str
     cdate: int
-    udate: int
+    udate: int | None  # None: never updated since an import (AC sends "udate": null)
     orgid: int = 0
     orgname: str | None = None
     bounced_hard: int = 0
@@ -273,7 +273,7 @@ class Deal:
     status: int
     percent: int
     cdate: int
-    mdate: int
+    mdate: int | None  # None: never modified since an import
     edate: int | None
     win_probability: int
     win_probability_mdate: int | None

@@ -8,7 +8,9 @@
 - Date filters (`filters[created_after|created_before|updated_after|updated_before]` on contacts
   and deals): a value without an offset is read as ACCOUNT-LOCAL wall time; a date-only value is
   account-local midnight; an explicit offset (`Z`, `+02:00`) is honoured. `*_after` is `>=`,
-  `*_before` is `<`. An unparseable value is a 422 (`InvalidFilter`).
+  `*_before` is `<`. An unparseable value is a 422 (`InvalidFilter`). A row whose date is null
+  matches NO date filter, `*_after` and `*_before` alike (AC documents nothing for null dates;
+  a real account's filter never matched them): see :func:`date_matches`.
 - `id_greater` / `id_less` (contacts): strict comparisons on the id, combined with any filter.
 """
 
@@ -90,6 +92,17 @@ def parse_filter_time(name: str, value: str, tz: ZoneInfo) -> float:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return dt.timestamp()
+
+
+def date_matches(value: int | None, bound: float, *, after: bool) -> bool:
+    """One date filter on one row: `>= bound` (`*_after`) or `< bound` (`*_before`).
+
+    The unkind reading of an undocumented case: a null date never matches either filter, so a
+    client that relies on a date filter alone loses the rows that have none.
+    """
+    if value is None:
+        return False
+    return value >= bound if after else value < bound
 
 
 SortKey = Callable[[Any], Any]

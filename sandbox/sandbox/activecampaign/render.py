@@ -136,8 +136,10 @@ class Renderer:
     def contact(self, c: Contact, account_contact_ids: list[int] | None = None) -> dict[str, Any]:
         email = c.email
         at = email.rfind("@")
-        cdate, udate = self.iso(c.cdate), self.iso(c.udate)
-        naive_c, naive_u = self.naive(c.cdate), self.naive(c.udate)
+        cdate, udate = self.iso(c.cdate), self.iso_or_none(c.udate)
+        # a never-updated contact: udate null, its naive update stamps those of its creation
+        naive_c = self.naive(c.cdate)
+        naive_u = naive_c if c.udate is None else self.naive(c.udate)
         cid = str(c.id)
         return {
             "cdate": cdate,
@@ -578,13 +580,13 @@ class Renderer:
             "description": d.description,
             "percent": str(d.percent),
             "cdate": self.iso(d.cdate),
-            "mdate": self.iso(d.mdate),
+            "mdate": self.iso_or_none(d.mdate),
             "nextdate": None,
             "nexttaskid": "0",
             "value": str(d.value),
             "currency": d.currency,
             "winProbability": d.win_probability,
-            "winProbabilityMdate": self.iso(d.win_probability_mdate or d.mdate),
+            "winProbabilityMdate": self.iso_or_none(d.win_probability_mdate or d.mdate),
             "status": str(d.status),
             "activitycount": str(d.activitycount),
             "nextdealid": str(d.id),

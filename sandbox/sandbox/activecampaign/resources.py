@@ -25,6 +25,7 @@ from sandbox.activecampaign.query import (
     SortKey,
     apply_orders,
     attr_key,
+    date_matches,
     is_id_order,
     page_params,
     parse_filter_time,
@@ -58,6 +59,9 @@ class ACState:
     _counts: tuple[int, dict[str, Counter[int]]] | None = None
     #: quirk (POST /__sandbox/quirks): GET /contacts reports a lagging meta.total (half)
     stale_total: bool = False
+    #: called as listener(op, result, now) after each applied mutate op (webhooks.py)
+    mutation_listeners: list[Callable[[dict[str, Any], dict[str, Any], int], None]] = field(
+        default_factory=list)
 
     def __post_init__(self) -> None:
         self.store = self._generate()
@@ -135,7 +139,7 @@ def eq_text(attr: str) -> FilterBuilder:
 def time_after(attr: str) -> FilterBuilder:
     def build(name: str, value: str, st: ACState) -> Predicate:
         t = parse_filter_time(name, value, st.tz)
-        return lambda r: (getattr(r, attr) or 0) >= t
+        return lambda r: date_matches(getattr(r, attr), t, after=True)
 
     return build
 
@@ -143,7 +147,7 @@ def time_after(attr: str) -> FilterBuilder:
 def time_before(attr: str) -> FilterBuilder:
     def build(name: str, value: str, st: ACState) -> Predicate:
         t = parse_filter_time(name, value, st.tz)
-        return lambda r: (getattr(r, attr) or 0) < t
+        return lambda r: date_matches(getattr(r, attr), t, after=False)
 
     return build
 

@@ -36,6 +36,8 @@ from sandbox.activecampaign.model import (
 )
 
 T = TypeVar("T")
+#: ops that record an email activity for webhooks (`email_open`, ...) and change no data
+ACTIVITY_OPS = ("email_open", "email_click", "email_sent", "email_reply", "email_forward")
 
 
 class MutationError(ValueError):
@@ -269,6 +271,21 @@ class Store:
         self._changed()
         return {"id": cid}
 
+    def import_contact(self, op: dict[str, Any], now: int) -> dict[str, Any]:
+        """A contact as an import leaves it: created now, its memberships (active), tags and
+        field values set, and its ``udate`` null (never updated), as on real accounts."""
+        out = self.create_contact(op.get("fields") or {}, now)
+        cid = int(out["id"])
+        for list_id in op.get("lists") or []:
+            self.subscribe(cid, list_id, now)
+        for tag in op.get("tags") or []:
+            self.add_tag(cid, tag, now)
+        for field_key, value in (op.get("field_values") or {}).items():
+            self.set_field_value(cid, field_key, value, now)
+        self.contacts[cid].udate = None
+        self._changed()
+        return out
+
     def delete_contact(self, contact_id: int, now: int) -> dict[str, Any]:
         c = self.contact(contact_id)
         cid = c.id
@@ -289,6 +306,41 @@ class Store:
             self.account_contacts.pop(acid, None)
         self._changed()
         return {"id": cid, "deleted": True}
+
+    def delete_list(self, list_id: int, now: int) -> dict[str, Any]:
+        """The list and everything hanging off it: memberships, its custom-field relations,
+        its place in campaigns. Members' ``udate`` does not move (undocumented: the unkind
+        reading, so only a complete id scan can tell)."""
+        lst = self._get(self.lists, list_id, "list")
+        del self.lists[lst.id]
+        gone = [m for m in self.contact_lists.values() if m.list == lst.id]
+        for m in gone:
+            del self.contact_lists[m.id]
+            ids = self.lists_by_contact.get(m.contact)
+            if ids is not None and m.id in ids:
+                ids.remove(m.id)
+        for rel in [r for r in self.field_rels.values() if r.relid == lst.id]:
+            del self.field_rels[rel.id]
+        for camp in self.campaigns.values():
+            if lst.id in camp.list_ids:
+                camp.list_ids = [i for i in camp.list_ids if i != lst.id]
+        self._changed()
+        return {"id": lst.id, "deleted": True, "memberships": len(gone)}
+
+    def delete_tag(self, tag: Any, now: int) -> dict[str, Any]:
+        """The tag and every contact's use of it; the contacts' ``udate`` does not move."""
+        t = self.find_tag(tag)
+        if t is None:
+            raise MutationError(f"no tag {tag!r}")
+        del self.tags[t.id]
+        gone = [ct for ct in self.contact_tags.values() if ct.tag == t.id]
+        for ct in gone:
+            del self.contact_tags[ct.id]
+            ids = self.tags_by_contact.get(ct.contact)
+            if ids is not None and ct.id in ids:
+                ids.remove(ct.id)
+        self._changed()
+        return {"id": t.id, "deleted": True, "contact_tags": len(gone)}
 
     def _membership(self, contact_id: int, list_id: int) -> ContactList | None:
         for m in self.memberships_of(contact_id):
@@ -419,6 +471,14 @@ class Store:
         self._changed()
         return {"id": msg.id}
 
+    def email_activity(self, contact_id: int, campaign_id: Any) -> dict[str, Any]:
+        """An open, click, send, reply or forward: nothing in the data changes (the API shows
+        no per-contact activity here); only webhooks announce it."""
+        c = self.contact(contact_id)
+        if campaign_id is not None:
+            self._get(self.campaigns, campaign_id, "campaign")
+        return {"contact": c.id, "campaign": None if campaign_id is None else int(campaign_id)}
+
     @staticmethod
     def _get(table: dict[int, T], key: Any, what: str) -> T:
         try:
@@ -440,7 +500,10 @@ class Store:
             "update_contact": lambda: self.update_contact(op["id"], op.get("fields") or {}, now),
             "change_email": lambda: self.change_email(op["id"], op["email"], now),
             "create_contact": lambda: self.create_contact(op.get("fields") or {}, now),
+            "import_contact": lambda: self.import_contact(op, now),
             "delete_contact": lambda: self.delete_contact(op["id"], now),
+            "delete_list": lambda: self.delete_list(op["id"], now),
+            "delete_tag": lambda: self.delete_tag(op["tag"], now),
             "subscribe": lambda: self.subscribe(op["contact"], op["list"], now),
             "unsubscribe": lambda: self.unsubscribe(op["contact"], op["list"], now),
             "bounce": lambda: self.bounce(op["contact"], op["list"], now),
@@ -454,6 +517,8 @@ class Store:
             "update_campaign": lambda: self.update_campaign(op["id"], op.get("fields") or {},
                                                             now),
             "update_message": lambda: self.update_message(op["id"], op.get("fields") or {}, now),
+            **{name: (lambda: self.email_activity(op["contact"], op.get("campaign")))
+               for name in ACTIVITY_OPS},
         }
         handler = handlers.get(str(name))
         if handler is None:

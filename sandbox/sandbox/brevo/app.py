@@ -59,6 +59,9 @@ ZERO_STATS = {
 }
 
 ACCOUNT = {
+    # identifiers as Brevo issues them: a 24-hex-digit organisation id and an integer user id
+    "organization_id": "66f2b1c4d8e9a0b1c2d3e4f5",
+    "user_id": 4242421,
     "email": "sandbox@example.com",
     "firstName": "Sandbox",
     "lastName": "Account",
@@ -69,6 +72,7 @@ ACCOUNT = {
     "relay": {"enabled": False, "data": {"userName": "sandbox@example.com",
                                          "relay": "smtp-relay.brevo.com", "port": 587}},
     "marketingAutomation": {"enabled": False},
+    "enterprise": False,
 }
 
 # The account's verified senders (`GET /senders`): a campaign's sender must be one of them.
@@ -640,8 +644,8 @@ class BrevoSandbox:
                 "statsByBrowser": {},
             },
         }
-        if not exclude_html:
-            out["htmlContent"] = d.get("htmlContent", "")
+        # excludeHtmlContent: "htmlContent field will be returned as empty string" (the spec)
+        out["htmlContent"] = "" if exclude_html else d.get("htmlContent", "")
         for key in ("htmlUrl", "templateId", "utmCampaign", "subjectA", "subjectB"):
             if d.get(key) is not None:
                 out[key] = d[key]

@@ -70,7 +70,15 @@ class AttributeDef:
     is_recurring: bool | None = None
 
     def to_api(self) -> dict[str, Any]:
-        """The attribute as ``GET /contacts/attributes`` lists it."""
+        """The attribute as ``GET /contacts/attributes`` lists it: an enumeration item carries
+        ``valueStr``, the stored value as a string, besides the integer ``value``."""
+        out = self.to_dump()
+        if "enumeration" in out:
+            out["enumeration"] = [{**e, "valueStr": str(e["value"])} for e in out["enumeration"]]
+        return out
+
+    def to_dump(self) -> dict[str, Any]:
+        """The attribute as ``GET /__sandbox/dump`` lists it (enumeration items as written)."""
         out: dict[str, Any] = {"name": self.name, "category": self.category}
         if self.type is not None:
             out["type"] = self.type

@@ -208,6 +208,8 @@ class Contact:
         out.update(
             emailBlacklisted=self.email_blacklisted,
             smsBlacklisted=self.sms_blacklisted,
+            # nothing in this API reaches WhatsApp, so no contact is ever blocklisted there
+            whatsappBlacklisted=False,
             createdAt=self.created_at,
             modifiedAt=self.modified_at,
             listIds=self.list_ids,
@@ -824,7 +826,7 @@ class Store:
             "contacts": [c.to_dump() for c in self.all_contacts()],
             "lists": lists,
             "folders": folders,
-            "attributes": [a.to_api() for a in self.attributes().values()],
+            "attributes": [a.to_dump() for a in self.attributes().values()],
             "campaigns": campaigns,
             "events": events,
             "processes": processes,

@@ -203,18 +203,6 @@ def _extend_enums(node: Any, prop: str, marker: str, extra: tuple[str, ...]) -> 
             _extend_enums(value, prop, marker, extra)
 
 
-def _drop_required(node: Any, name: str) -> None:
-    if isinstance(node, dict):
-        req = node.get("required")
-        if isinstance(req, list) and name in req:
-            req.remove(name)
-        for value in node.values():
-            _drop_required(value, name)
-    elif isinstance(node, list):
-        for value in node:
-            _drop_required(value, name)
-
-
 def _overlay_responses(ops: dict[str, Any]) -> None:
     """The 2026 response values the Feb 2025 file lacks (brevo-python 5.1.0)."""
     for key in ("GET /processes", "GET /processes/{processId}"):
@@ -225,8 +213,6 @@ def _overlay_responses(ops: dict[str, Any]) -> None:
     for key in ("GET /emailCampaigns", "GET /emailCampaigns/{campaignId}"):
         _extend_enums(ops[key].setdefault("responses", {}), "status", "draft",
                       ("in_review", "cancelling", "cancelled"))
-    # excludeHtmlContent=true leaves htmlContent out of the listed campaigns
-    _drop_required(ops["GET /emailCampaigns"].get("responses", {}), "htmlContent")
     # success/failure also echo extIds (2026), and an empty list fits both spec alternatives
     for action in ("add", "remove"):
         resp = ops[f"POST /contacts/lists/{{listId}}/contacts/{action}"].get("responses", {})

@@ -2,12 +2,20 @@
 
 Request pipeline for API requests (paths under `Service.api_prefixes`), in this order:
 
+0. with `Service.authenticate_first` (ActiveCampaign): auth first; a denied request gets the
+   latency and its denial (with the rate-limit headers as they stand), consumes no capacity,
+   picks no fault and skips steps 1-6;
 1. rate limit: `service.rate_limit.check(service.bucket_for(request), now)`; over the limit the
    answer is `service.error_response("429", request)` plus the decision's headers;
 2. latency (`Latency`, fixed + seeded jitter);
 3. fault picked by `FaultInjector` (status faults use `service.error_response(kind, request)`);
-4. auth: `service.authenticate(request)` returns a denial response or None;
-5. the service's handler (registered by `service.add_routes(app)`);
+4. auth: `service.authenticate(request)` returns a denial response or None (unless done in 0);
+5. the service's handler (registered by `service.add_routes(app)`); a request no route serves
+   (no path match, or not that method) is *unimplemented*: instead of the router's bare 404/405
+   it gets 404 `{"message": "unimplemented: GET /api/3/foo ..."}` with the header
+   `X-Sandbox-Unimplemented: true`, a warning `unimplemented: GET /api/3/foo` on stderr and
+   `"unimplemented": true` in its request-log entry, so a missing emulator route never passes
+   for a missing object (a handler's own 404);
 6. post-handler faults (`empty`, `truncated`, `reset_after`, `timeout_after`);
 7. the rate-limit decision's headers are added to whatever response goes out, and the request is
    recorded in the `RequestLog`.
@@ -99,6 +107,9 @@ class Service:
     reset: Callable[[], None] = _nothing
     dump: Callable[[], Any] = _empty_dump
     add_control_routes: Callable[[web.Application], None] | None = None
+    # authenticate before the rate limit: a bad credential is refused whatever the load, and
+    # (never attributed to the account) consumes none of its capacity
+    authenticate_first: bool = False
     fault_kinds: frozenset[str] = API_FAULT_KINDS
     default_fault_kinds: tuple[str, ...] = (
         "429", "500", "502", "503", "empty", "truncated", "reset",
@@ -170,6 +181,27 @@ def _route_template(request: web.Request) -> str:
     return request.path
 
 
+UNIMPLEMENTED_HEADER = "X-Sandbox-Unimplemented"
+
+
+def _is_unimplemented(request: web.Request) -> bool:
+    """No route of the service serves this request: the router found no path, or not for this
+    method (its match is an error carrying a 404 or 405)."""
+    exc = getattr(request.match_info, "http_exception", None)
+    return isinstance(exc, (web.HTTPNotFound, web.HTTPMethodNotAllowed))
+
+
+def _unimplemented_response(request: web.Request) -> web.Response:
+    what = f"{request.method} {request.path}"
+    resp = json_response(
+        {"message": f"unimplemented: {what} is not served by this sandbox (the real API may "
+                    "serve it; see GET /__sandbox/requests, key \"unimplemented\")"},
+        status=404,
+    )
+    resp.headers[UNIMPLEMENTED_HEADER] = "true"
+    return resp
+
+
 def _apply_headers(resp: web.StreamResponse, headers: dict[str, str]) -> None:
     for k, v in headers.items():
         resp.headers[k] = v
@@ -225,6 +257,9 @@ def _make_middleware(state: SandboxState) -> Any:
         logged = False
         status: int | str = 0
         fault: str | None = None
+        unimplemented = _is_unimplemented(request)
+        if unimplemented:
+            log.warning("unimplemented: %s %s", request.method, path)
 
         def record(st: int | str) -> None:
             nonlocal logged
@@ -241,11 +276,25 @@ def _make_middleware(state: SandboxState) -> Any:
                     status=st,
                     bucket=bucket,
                     fault=fault,
+                    unimplemented=unimplemented,
                 )
             )
 
-        decision = service.rate_limit.check(bucket, now)
         resp: web.StreamResponse
+        if service.authenticate_first:
+            denied_first = service.authenticate(request)
+            if denied_first is not None:
+                try:
+                    delay = state.latency.next_delay()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    _apply_headers(denied_first, service.rate_limit.peek_headers(bucket, now))
+                    status = denied_first.status
+                    return denied_first
+                finally:
+                    record(status)
+
+        decision = service.rate_limit.check(bucket, now)
         try:
             if not decision.allowed:
                 resp = service.error_response("429", request)
@@ -282,9 +331,11 @@ def _make_middleware(state: SandboxState) -> Any:
                 if transport is None or transport.is_closing():
                     raise _Aborted
 
-            denied = service.authenticate(request)
+            denied = None if service.authenticate_first else service.authenticate(request)
             if denied is not None:
                 resp = denied
+            elif unimplemented:
+                resp = _unimplemented_response(request)
             else:
                 try:
                     resp = await handler(request)

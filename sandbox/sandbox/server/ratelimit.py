@@ -45,18 +45,28 @@ class RateLimitPolicy(Protocol):
 
 class SlidingWindow:
     """Admits at most `limit` events in any `window`-second interval (timestamps of admitted
-    events; rejected attempts are not counted)."""
+    events; rejected attempts are not counted). The window is half-open: an event at `t` holds
+    its slot for `[t, t + window)`, so one exactly `window` seconds later is admitted.
 
-    __slots__ = ("_times", "limit", "window")
+    `tolerance` (seconds, default 0): an event that comes up to `tolerance` early, measured
+    against the admission `limit` places back, is admitted and *recorded* as if it had come on
+    time (`that admission + window`). Arrival jitter is forgiven, debt is not: the recorded
+    times never hold more than `limit` events in any window, so the long-run rate never
+    exceeds `limit / window`.
+    """
 
-    def __init__(self, limit: int, window: float = 1.0) -> None:
+    __slots__ = ("_recent", "_times", "limit", "tolerance", "window")
+
+    def __init__(self, limit: int, window: float = 1.0, tolerance: float = 0.0) -> None:
         self.limit = limit
         self.window = window
-        self._times: deque[float] = deque()
+        self.tolerance = tolerance
+        self._times: deque[float] = deque()  # recorded admissions still in the window
+        self._recent: deque[float] = deque(maxlen=max(1, limit))  # the last `limit` ones
 
     def _purge(self, now: float) -> None:
         times = self._times
-        edge = now - self.window
+        edge = now - self.window + self.tolerance
         while times and times[0] <= edge:
             times.popleft()
 
@@ -68,7 +78,11 @@ class SlidingWindow:
         self._purge(now)
         if len(self._times) >= self.limit:
             return False
-        self._times.append(now)
+        at = now
+        if len(self._recent) == self.limit:  # early by at most `tolerance`: count it on time
+            at = max(now, self._recent[0] + self.window)
+        self._times.append(at)
+        self._recent.append(at)
         return True
 
     def retry_after(self, now: float) -> float:
@@ -76,10 +90,11 @@ class SlidingWindow:
         self._purge(now)
         if len(self._times) < self.limit:
             return 0.0
-        return max(0.0, self._times[0] + self.window - now)
+        return max(0.0, self._times[0] + self.window - self.tolerance - now)
 
     def clear(self) -> None:
         self._times.clear()
+        self._recent.clear()
 
 
 class NoRateLimit:
@@ -101,11 +116,16 @@ class NoRateLimit:
         return None
 
 
+DEFAULT_TOLERANCE_S = 0.05
+
+
 class SlidingWindowPolicy:
     """One sliding window of `rps` requests per second per bucket (0 = off).
 
     Headers (names configurable): `<limit_header>` and `<remaining_header>` on every response,
-    plus `Retry-After` (whole seconds, at least 1) on a 429. Config body: `{"rps": 5}`.
+    plus `Retry-After` (whole seconds, at least 1) on a 429. A request up to `tolerance`
+    seconds early (default 50 ms: network and scheduling jitter) is admitted and counted on
+    time (`SlidingWindow`). Config body: `{"rps": 5}` and/or `{"tolerance_ms": 50}`.
     """
 
     def __init__(
@@ -114,9 +134,11 @@ class SlidingWindowPolicy:
         limit_header: str = "RateLimit-Limit",
         remaining_header: str = "RateLimit-Remaining",
         window: float = 1.0,
+        tolerance: float = DEFAULT_TOLERANCE_S,
     ) -> None:
         self.rps = rps
         self.window = window
+        self.tolerance = tolerance
         self.limit_header = limit_header
         self.remaining_header = remaining_header
         self._windows: dict[str, SlidingWindow] = {}
@@ -124,7 +146,7 @@ class SlidingWindowPolicy:
     def _window(self, bucket: str) -> SlidingWindow:
         w = self._windows.get(bucket)
         if w is None:
-            w = self._windows[bucket] = SlidingWindow(int(self.rps), self.window)
+            w = self._windows[bucket] = SlidingWindow(int(self.rps), self.window, self.tolerance)
         return w
 
     def check(self, bucket: str, now: float) -> RateDecision:
@@ -159,13 +181,19 @@ class SlidingWindowPolicy:
                 raise ValueError("rps must be >= 0")
             self.rps = rps
             self._windows.clear()
+        if "tolerance_ms" in body:
+            tolerance = float(body["tolerance_ms"]) / 1000
+            if not 0 <= tolerance < self.window:
+                raise ValueError(f"tolerance_ms must be >= 0 and < {self.window * 1000:g}")
+            self.tolerance = tolerance
+            self._windows.clear()
         if body.get("enabled") is False:
             self.rps = 0
             self._windows.clear()
         return self.as_dict()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rps": self.rps}
+        return {"rps": self.rps, "tolerance_ms": round(self.tolerance * 1000, 3)}
 
     def reset(self) -> None:
         self._windows.clear()

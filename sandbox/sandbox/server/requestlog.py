@@ -2,7 +2,8 @@
 
 The core records every API request once, when its response is decided: method, path, the route
 template (`/api/3/contacts/{id}`, used for `by_path`), query string, status (an int, or the
-fault name `"reset"` / `"reset_after"` when no response was sent), rate bucket and fault kind.
+fault name `"reset"` / `"reset_after"` when no response was sent), rate bucket, fault kind and
+whether no route serves it (`unimplemented`; counted per `"METHOD /path"` in `unimplemented`).
 Control requests are never logged. Services do nothing.
 """
 
@@ -25,6 +26,7 @@ class LogEntry:
     status: int | str
     bucket: str
     fault: str | None
+    unimplemented: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +38,7 @@ class LogEntry:
             "status": self.status,
             "bucket": self.bucket,
             "fault": self.fault,
+            "unimplemented": self.unimplemented,
         }
 
 
@@ -50,6 +53,7 @@ class RequestLog:
         self.by_status: Counter[str] = Counter()
         self.by_bucket: Counter[str] = Counter()
         self.by_fault: Counter[str] = Counter()
+        self.unimplemented: Counter[str] = Counter()
         self.entries: list[LogEntry] = []
         self.dropped = 0
 
@@ -60,6 +64,8 @@ class RequestLog:
         self.by_bucket[entry.bucket] += 1
         if entry.fault:
             self.by_fault[entry.fault] += 1
+        if entry.unimplemented:
+            self.unimplemented[f"{entry.method} {entry.path}"] += 1
         if len(self.entries) < self.max_entries:
             self.entries.append(entry)
         else:
@@ -72,6 +78,7 @@ class RequestLog:
             "by_status": dict(self.by_status),
             "by_bucket": dict(self.by_bucket),
             "by_fault": dict(self.by_fault),
+            "unimplemented": dict(self.unimplemented),
             "dropped": self.dropped,
         }
         if include_log:

@@ -9,6 +9,11 @@ threads at once under the process-wide request budget, so a full sync runs close
 limit even when each request takes 500 ms. Each range's position only advances past records
 already written, and is saved in the stream state with every STATE message: a run killed at
 any point resumes near where it stopped.
+
+Completeness never rests on the date filter (the rule of ``server_filter``, see client.py): a
+sync without a bookmark or without ``max_id`` reads every id range in full; an incremental
+sync reads ``(max_id, ∞)`` in full (the contacts created since, whatever their dates) and
+``(0, max_id]`` through ``filters[updated_after]`` (the changed ones).
 """
 
 from __future__ import annotations
@@ -61,18 +66,25 @@ class _SyncPlan:
     started_at: str
     ranges: list[IdRange]
     max_udate: str | None = None
+    #: the highest id read in a range read in full (becomes ``max_id`` when complete)
+    max_id: int | None = None
+    #: the update filter of the ``changed`` ranges (fixed for the whole sync, resumes too)
+    changed_filter: dict[str, str] | None = None
 
     def to_state(self) -> dict[str, t.Any]:
         return {
             "started_at": self.started_at,
             "max_udate": self.max_udate,
+            "max_id": self.max_id,
+            "changed_filter": self.changed_filter,
             "ranges": [r.to_state() for r in self.ranges],
         }
 
 
 class ContactsStream(ActiveCampaignStream):
-    """``GET /contacts``: server filter ``filters[updated_after]`` (bookmark minus the lookback
-    window), exact client-side filter on ``udate`` (UTC), keyset paging by id ranges."""
+    """``GET /contacts``: keyset paging by id ranges; new contacts by id, changed ones through
+    ``filters[updated_after]`` (bookmark minus the lookback window), then the exact
+    client-side filter on ``udate`` (UTC, ``cdate`` when null)."""
 
     name = "contacts"
     path = "/contacts"
@@ -102,10 +114,13 @@ class ContactsStream(ActiveCampaignStream):
                 wanted.append("fieldValues")
         return ",".join(wanted)
 
-    def _base_params(self, context: Context | None) -> dict[str, t.Any]:
-        params: dict[str, t.Any] = {"limit": PAGE_SIZE, "include": self._includes()}
-        params.update(self.server_filter_params(context))
-        return params
+    def _base_params(self) -> dict[str, t.Any]:
+        return {"limit": PAGE_SIZE, "include": self._includes()}
+
+    @staticmethod
+    def _range_params(plan: _SyncPlan, id_range: IdRange) -> dict[str, str]:
+        """The update filter for a ``changed`` range, nothing for a range read in full."""
+        return dict(plan.changed_filter or {}) if id_range.changed else {}
 
     # --- state --------------------------------------------------------------------------
 
@@ -131,10 +146,13 @@ class ContactsStream(ActiveCampaignStream):
             sum(not r.done for r in ranges),
             len(ranges),
         )
+        saved_max_id = saved.get("max_id")
         return _SyncPlan(
             started_at=str(saved.get("started_at") or self.ac_tap.sync_started_at()),
             ranges=ranges,
             max_udate=saved.get("max_udate"),
+            max_id=None if saved_max_id is None else int(saved_max_id),
+            changed_filter=saved.get("changed_filter") or None,
         )
 
     def _finish(self, plan: _SyncPlan) -> None:
@@ -142,6 +160,7 @@ class ContactsStream(ActiveCampaignStream):
         at the sync start), and the backfill position is dropped."""
         state = self.stream_state
         state.pop(SYNC_KEY, None)
+        self.save_max_id(plan.max_id)
         if plan.max_udate is not None:
             markers = state.setdefault("progress_markers", {})
             current = markers.get("replication_key_value")
@@ -152,22 +171,43 @@ class ContactsStream(ActiveCampaignStream):
     # --- records ------------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """Every contact changed since the bookmark, each id once."""
+        """Every contact new or changed since the last sync (all on a first sync), each once."""
         self.ac_tap.ensure_account_clock(self)
-        params = self._base_params(context)
+        params = self._base_params()
         plan = self._load_plan()
         first_page: Page | None = None
         if plan is None:
-            plan, first_page = self._new_plan(params)
+            plan, first_page = self._new_plan(params, context)
             self._save(plan)
         yield from self._emit_all(plan, params, first_page)
         self.refresh_signpost(context)
         self._finish(plan)
 
-    def _new_plan(self, params: dict[str, t.Any]) -> tuple[_SyncPlan, Page | None]:
-        """Read the highest ids first (``orders[id]=DESC``): that page is real data, and its
-        ids and ``meta.total`` tell how to cut the rest into ranges."""
-        body = self.fetch({**params, "orders[id]": "DESC", "id_greater": 0})
+    def _new_plan(
+        self, params: dict[str, t.Any], context: Context | None
+    ) -> tuple[_SyncPlan, Page | None]:
+        """A first sync: every id, in ranges. An incremental one: the ids above ``max_id`` in
+        full (one range), and below it the changed contacts, in ranges."""
+        changed = self.changed_rows_filter(context)
+        max_id = self.saved_max_id()
+        if changed is None or max_id is None:
+            plan, page = self._plan_ranges(params, hi=MAX_ID)
+            if page is not None:
+                plan.max_id = page.last_id  # the top of the account when the sync started
+            return plan, page
+        plan, page = self._plan_ranges({**params, **changed}, hi=max_id)
+        for id_range in plan.ranges:
+            id_range.changed = True
+        plan.changed_filter = changed
+        plan.ranges.append(IdRange(lo=max_id, hi=MAX_ID, pos=max_id))
+        plan.max_id = max_id
+        return plan, page
+
+    def _plan_ranges(self, params: dict[str, t.Any], hi: int) -> tuple[_SyncPlan, Page | None]:
+        """Read the highest ids up to ``hi`` first (``orders[id]=DESC``): that page is real
+        data, and its ids and ``meta.total`` tell how to cut the rest into ranges."""
+        bound = {"id_less": hi + 1} if hi < MAX_ID else {}
+        body = self.fetch({**params, "orders[id]": "DESC", "id_greater": 0, **bound})
         started_at = self.ac_tap.sync_started_at()  # after a response: AC's clock is known
         contacts = [c for c in body.get("contacts") or [] if isinstance(c, dict)]
         if not contacts:
@@ -189,7 +229,7 @@ class ContactsStream(ActiveCampaignStream):
             # orders[id]=DESC was not honoured: the page holds the lowest ids instead.
             self.logger.warning("contacts: descending id order not supported, paging one range")
             first = IdRange(lo=0, hi=ids[-1], pos=0)
-            rest = IdRange(lo=ids[-1], hi=MAX_ID, pos=ids[-1])
+            rest = IdRange(lo=ids[-1], hi=hi, pos=ids[-1])
             return _SyncPlan(started_at=started_at, ranges=[first, rest]), page
         top = IdRange(lo=ids[0] - 1, hi=ids[-1], pos=ids[0] - 1)
         parts = min(self.max_ranges, self.workers * 2)
@@ -281,6 +321,7 @@ class ContactsStream(ActiveCampaignStream):
                     body = self.fetch(
                         {
                             **params,
+                            **self._range_params(plan, id_range),
                             "orders[id]": "ASC",
                             "id_greater": position,
                             "id_less": id_range.hi + 1,
@@ -316,11 +357,17 @@ class ContactsStream(ActiveCampaignStream):
             if contact_id is not None and tag_id in tag_names:
                 tags_of.setdefault(contact_id, []).append(tag_names[tag_id])
 
+        id_range = plan.ranges[page.range_index]
+        # changed contacts are cut at the bookmark, contacts read in full at start_date only
+        cut = self.cut_for(None, changed=id_range.changed)
+        if not id_range.changed and page.contacts:
+            top = max(int(c["id"]) for c in page.contacts)
+            plan.max_id = top if plan.max_id is None else max(plan.max_id, top)
         records: list[dict[str, t.Any]] = []
         for raw in sorted(page.contacts, key=lambda c: int(c["id"])):
             record = self.normalize(raw)
             record["tags"] = sorted(tags_of.get(int(record["id"]), []))
-            if self.is_new_enough(record, None):
+            if self.reaches(record, cut):
                 records.append(record)
 
         # a dry run (--test) stops after the first contact: its rows go first so they show
@@ -336,7 +383,6 @@ class ContactsStream(ActiveCampaignStream):
             # after the page's contacts (a consumer sees a contact before its rows), before
             # the page's STATE (which therefore covers both)
             self._write_children(page, records)
-        id_range = plan.ranges[page.range_index]
         id_range.pos = max(id_range.pos, page.last_id)
         id_range.done = page.done
         self._save(plan)

@@ -47,7 +47,7 @@ class StagingSink(BatchSink):
 
     @property
     def max_size(self) -> int:
-        if self.kind == "ignore":
+        if self.kind in ("ignore", "deletes"):
             return 10**12
         base = int(self.config.get("batch_size_rows") or DEFAULT_BATCH_ROWS)
         return base if self.kind == "contacts" else base * CHILD_SIZE_FACTOR
@@ -109,10 +109,20 @@ class StagingSink(BatchSink):
     def process_record(self, record: dict, context: dict) -> None:
         if record.pop(REJECTED, False) or self.kind == "ignore":
             return
+        if self.kind == "deletes":  # only the version's keys are kept (target_brevo.deletes)
+            key = record.get(self.key_properties[0]) if self.key_properties else None
+            self.brevo_target.reconciler.add(
+                self.stream_name, self.brevo_target.record_version, key
+            )
+            return
         if self.kind == "contact_tags":  # full scan or incremental: the STATE before it says
             target = self.brevo_target
             target.syncer.tags.observe_stream(self.stream_name, self.mapping, target._latest_state)
         context.setdefault("records", []).append(record)
+
+    def activate_version(self, new_version: int) -> None:
+        """A complete version: what it lacks is handled by `delete_policy` (deletes.py)."""
+        self.brevo_target.activate_version(self, new_version)
 
     def process_batch(self, context: dict) -> None:
         records = context.get("records") or []

@@ -1,0 +1,1 @@
+"""Real-time path: the ActiveCampaign webhook receiver, its durable queue and admin commands."""
