@@ -123,7 +123,8 @@ def test_update_and_delete_attributes(api: BrevoClient) -> None:
                    {"multiCategoryOptions": ["b"]}).status_code == 204
     attrs = {a["name"]: a for a in api.get("/contacts/attributes").json()["attributes"]}
     assert [e["label"] for e in attrs["GENDER"]["enumeration"]] == ["Men", "Women"]
-    assert attrs["TAGS"]["multiCategoryOptions"] == ["a", "b"]
+    # the unkind reading of "add options": the body is the new set, "a" is gone
+    assert attrs["TAGS"]["multiCategoryOptions"] == ["b"]
     assert api.put("/contacts/attributes/normal/NOPE", {"value": "x"}).status_code == 404
     assert api.put("/contacts/attributes/normal/GENDER", {"value": "x"}).status_code == 404
     api.post("/contacts", {"email": "a@example.com",
@@ -320,3 +321,33 @@ def test_control_unsubscribe_moves_the_contact_to_list_unsubscribed(
         sandbox.control._call("POST", "unsubscribe", {"email": "nobody@x.io", "listId": a})
     with pytest.raises(RuntimeError, match="400"):
         sandbox.control._call("POST", "unsubscribe", {"email": "u@example.com"})
+
+
+def test_values_that_are_not_options_are_silently_dropped(api: BrevoClient) -> None:
+    """Brevo keeps the rest of the write and drops a value that is not an option, also one
+    an update removed (an enumeration or options update replaces the whole set)."""
+    api.post("/contacts/attributes/category/PLAN",
+             {"enumeration": [{"value": 1, "label": "Free"}, {"value": 2, "label": "Pro"}]})
+    api.post("/contacts/attributes/normal/HOBBIES",
+             {"type": "multiple-choice", "multiCategoryOptions": ["Chess", "Golf"]})
+    assert api.put("/contacts/attributes/category/PLAN",
+                   {"enumeration": [{"value": 2, "label": "Pro"},
+                                    {"value": 7, "label": "Enterprise"}]}).status_code == 204
+    assert api.put("/contacts/attributes/normal/HOBBIES",
+                   {"multiCategoryOptions": ["Golf", "Sailing"]}).status_code == 204
+    attrs = {a["name"]: a for a in api.get("/contacts/attributes").json()["attributes"]}
+    assert [(e["value"], e["label"]) for e in attrs["PLAN"]["enumeration"]] == [
+        (2, "Pro"), (7, "Enterprise")]
+    assert attrs["HOBBIES"]["multiCategoryOptions"] == ["Golf", "Sailing"]
+    for email, values in (
+        ("old@example.com", {"PLAN": 1, "HOBBIES": ["Chess"]}),  # removed by the updates
+        ("label@example.com", {"PLAN": "Enterprise", "HOBBIES": ["Golf", "Tennis"]}),
+        ("new@example.com", {"PLAN": 7, "HOBBIES": ["Sailing", "Golf"]}),
+    ):
+        r = api.post("/contacts", {"email": email, "attributes": {**values, "FIRSTNAME": "X"}})
+        assert r.status_code == 201
+    got = {email: api.get(f"/contacts/{email.replace('@', '%40')}").json()["attributes"]
+           for email in ("old@example.com", "label@example.com", "new@example.com")}
+    assert got["old@example.com"] == {"FIRSTNAME": "X"}
+    assert got["label@example.com"] == {"FIRSTNAME": "X"}
+    assert got["new@example.com"] == {"FIRSTNAME": "X", "PLAN": 7, "HOBBIES": ["Sailing", "Golf"]}

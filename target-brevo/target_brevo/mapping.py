@@ -22,6 +22,8 @@ KINDS = (
     "campaigns",
     "campaign_messages",
     "events",
+    "tag_names",
+    "contact_tags",
     "deletes",
     "webhook_events",
     "ignore",
@@ -55,8 +57,14 @@ DEFAULT_AC_MAPPING: dict[str, dict[str, t.Any]] = {
     },
     "campaigns": {"kind": "campaigns"},
     "messages": {"kind": "campaign_messages"},
-    "tags": {"kind": "ignore"},
-    "contact_tags": {"kind": "ignore"},
+    "tags": {"kind": "tag_names", "id": "id", "name": "tag"},
+    "contact_tags": {
+        "kind": "contact_tags",
+        "contact": "contact",
+        "tag": "tag",
+        "tags_attribute": "AC_TAGS",
+        "full_scan": "auto",
+    },
     "deals": {"kind": "ignore"},
     "automations": {"kind": "ignore"},
     "contact_automations": {"kind": "ignore"},
@@ -86,8 +94,13 @@ BREVO_TYPES = ("text", "date", "float", "boolean", "category", "multiple-choice"
 RESERVED_ATTRIBUTES = {"EMAIL", "SMS", "EXT_ID", "WHATSAPP", "LANDLINE_NUMBER"}
 
 
-CONTACT_REFERENCING_KINDS = ("contact_attribute_values", "list_memberships", "events",
-                             "webhook_events")
+CONTACT_REFERENCING_KINDS = (
+    "contact_attribute_values",
+    "list_memberships",
+    "events",
+    "contact_tags",
+    "webhook_events",
+)
 
 
 def _raw_mapping(config: t.Mapping[str, t.Any], stream_name: str) -> tuple[dict[str, t.Any], bool]:

@@ -19,6 +19,7 @@ from target_brevo.client import (
     BrevoSystemic,
     BrevoUncertain,
 )
+from target_brevo.options import OPTION_TYPES, next_value
 
 LOGGER = logging.getLogger("target_brevo.resolve")
 
@@ -123,6 +124,9 @@ class Resolver:
         self.list_sizes: dict[int, int] = {}  # members when the lists were read
         self.created_lists: set[int] = set()  # created by this run: only we added members
         self._attributes: dict[str, Attribute] | None = None
+        # options changed in memory, written by `write_attribute_updates`: name → (attribute,
+        # the enumeration and options Brevo holds, whether it must be created)
+        self._pending: dict[str, tuple[Attribute, dict[int, str], list[str], bool]] = {}
         self._campaigns: dict[str, dict[str, t.Any]] | None = None
         self._all_campaigns: dict[str, dict[str, t.Any]] | None = None
         self.created: dict[str, int] = {}
@@ -274,38 +278,118 @@ class Resolver:
         enumeration: dict[int, str] | None = None,
         options: list[str] | None = None,
     ) -> Attribute:
-        """The attribute `name`, created (typed) when missing; category options kept up to date.
+        """The attribute `name`; its options kept up to date.
 
-        An attribute that already exists keeps its type: values are converted to it.
+        An attribute that already exists keeps its type: values are converted to it. Options
+        (category enumeration, multiple-choice options) are only changed in memory here; a
+        category or multiple-choice attribute that does not exist yet is created later too:
+        `write_attribute_updates` sends one request per attribute per flush, with the full
+        set. Other types are created at once.
         """
-        attrs = self.attributes()
-        existing = attrs.get(name)
+        pending = self._pending.get(name)
+        existing = pending[0] if pending else self.attributes().get(name)
+        if existing is None and typ in OPTION_TYPES:
+            existing = Attribute(name, typ, "category" if typ == "category" else "normal")
+            self._pending[name] = (existing, {}, [], True)
         if existing is not None:
             if existing.type == "category" and enumeration:
-                merged = dict(existing.enumeration)
-                merged.update({k: v for k, v in enumeration.items() if merged.get(k) != v})
-                if merged != existing.enumeration:
-                    update = {
-                        "enumeration": [{"value": k, "label": v} for k, v in sorted(merged.items())]
-                    }
-                    self.client.request("PUT", f"/contacts/attributes/category/{name}", body=update)
-                    existing.enumeration = merged
-                    self._count("attribute_updates")
+                self._merge_enumeration(existing, enumeration)
             if existing.type == "multiple-choice" and options:
-                missing = [o for o in options if o not in existing.options]
-                if missing:
-                    try:
-                        self.client.request(
-                            "PUT",
-                            f"/contacts/attributes/normal/{name}",
-                            body={"multiCategoryOptions": existing.options + missing},
-                        )
-                        existing.options = existing.options + missing
-                        self._count("attribute_updates")
-                    except BrevoInvalid as exc:
-                        LOGGER.warning("Could not add options to %s: %s", name, exc)
+                self.add_options(existing, options)
             return existing
+        return self._create_attribute(name, typ)
 
+    def _touch(self, attr: Attribute) -> None:
+        """`attr` is about to change in memory: remember what Brevo holds (to restore it)."""
+        if attr.name not in self._pending:
+            self._pending[attr.name] = (attr, dict(attr.enumeration), list(attr.options), False)
+
+    def _merge_enumeration(self, attr: Attribute, incoming: dict[int, str]) -> None:
+        """Source options (id → label): new ids are added, a changed label renames; a label
+        the attribute holds already under another value is not added twice."""
+        holders = {label.lower(): value for value, label in attr.enumeration.items()}
+        for value, label in sorted(incoming.items()):
+            holder = holders.get(label.lower())
+            if attr.enumeration.get(value) == label or (holder is not None and holder != value):
+                continue
+            self._touch(attr)
+            attr.enumeration[value] = label
+            holders[label.lower()] = value
+
+    def add_options(self, attr: Attribute, labels: t.Iterable[str]) -> list[str]:
+        """Add the labels `attr` lacks (case-insensitive); returns those added."""
+        added: list[str] = []
+        if attr.type == "category":
+            lookup = attr.enum_lookup()
+            for label in labels:
+                if label.lower() not in lookup:
+                    self._touch(attr)
+                    value = next_value(attr.enumeration)
+                    attr.enumeration[value] = label
+                    lookup[label.lower()] = value
+                    added.append(label)
+        elif attr.type == "multiple-choice":
+            known = {o.lower() for o in attr.options}
+            for label in labels:
+                if label.lower() not in known:
+                    self._touch(attr)
+                    attr.options.append(label)
+                    known.add(label.lower())
+                    added.append(label)
+        return added
+
+    def write_attribute_updates(self) -> dict[str, str]:
+        """Create or update the attributes whose options changed in memory: one request per
+        attribute, carrying the full set (whether Brevo's update replaces the options or
+        adds to them, the result is the same). Returns attribute name → Brevo's reason for
+        the ones it refused (their in-memory options are restored)."""
+        failed: dict[str, str] = {}
+        for name in sorted(self._pending):
+            attr, enumeration, options, new = self._pending[name]
+            try:
+                if new:
+                    created = self._create_attribute(
+                        name, attr.type, dict(attr.enumeration), list(attr.options)
+                    )
+                    lacking = set(attr.enumeration.values()) - set(created.enumeration.values())
+                    lacking |= set(attr.options) - set(created.options)
+                    if lacking:  # it existed already (created meanwhile): add ours to it
+                        self.add_options(created, sorted(lacking))
+                        self._put_options(created)
+                    attr.type, attr.category = created.type, created.category
+                    attr.enumeration, attr.options = created.enumeration, created.options
+                else:
+                    self._put_options(attr)
+            except BrevoInvalid as exc:
+                LOGGER.warning("Brevo refused the options of attribute %s: %s", name, exc)
+                attr.enumeration, attr.options = enumeration, options
+                failed[name] = str(exc.brevo_message or exc.code or exc)
+                if new:
+                    self.attributes().pop(name, None)
+                continue
+            self.attributes()[name] = attr
+        self._pending.clear()
+        return failed
+
+    def _put_options(self, attr: Attribute) -> None:
+        if attr.type == "category":
+            path = f"/contacts/attributes/category/{attr.name}"
+            entries = sorted(attr.enumeration.items())
+            body: dict[str, t.Any] = {"enumeration": [{"value": k, "label": v} for k, v in entries]}
+        else:
+            path = f"/contacts/attributes/normal/{attr.name}"
+            body = {"multiCategoryOptions": list(attr.options)}
+        # the full set: sending it again changes nothing, so a retry is safe
+        self.client.request("PUT", path, body=body, idempotent=True)
+        self._count("attribute_updates")
+
+    def _create_attribute(
+        self,
+        name: str,
+        typ: str,
+        enumeration: dict[int, str] | None = None,
+        options: list[str] | None = None,
+    ) -> Attribute:
         category = "category" if typ == "category" else "normal"
         body: dict[str, t.Any] = {"type": typ}
         if typ == "category":

@@ -21,6 +21,7 @@ from target_brevo.sinks.contacts import ContactWriter
 from target_brevo.sinks.events import write_events
 from target_brevo.sinks.lists import write_lists
 from target_brevo.sinks.webhook_events import add_consent, write_webhook_events
+from target_brevo.tags import TagSync
 
 LOGGER = logging.getLogger("target_brevo.sync")
 
@@ -76,6 +77,7 @@ class Syncer:
         self.fields = FieldRegistry()
         self.campaigns = CampaignWriter(self)
         self.rejected_contacts: set[str] = set()
+        self.tags = TagSync()
         self.pending: list[Staged] = []
         self.counts: dict[str, int] = {}
         self.imported_rows = 0
@@ -98,7 +100,7 @@ class Syncer:
 
     def flush(self) -> None:
         staged, self.pending = self.pending, []
-        if not staged:
+        if not staged and not (self.tags.final and (self.tags.untagged or self.tags.waiting)):
             return
         by_kind: dict[str, list[Staged]] = {}
         for item in staged:
@@ -127,7 +129,15 @@ class Syncer:
             writer.add_memberships(item)
         for item in by_kind.get("webhook_events", []):  # unsubscribes and bounces at once
             add_consent(writer, item)
+        for item in by_kind.get("tag_names", []):
+            self.tags.add_names(item)
+        for item in by_kind.get("contact_tags", []):
+            self.tags.add_contact_tags(item)
+        self.tags.stage(writer)
+        writer.apply_attribute_updates()
         writer.write()
+        if self.tags.final:
+            self.tags.report_waiting(self.rejects)
         # 4. campaign drafts
         if by_kind.get("campaigns") or by_kind.get("campaign_messages"):
             new_c, new_m = self.campaigns.add(

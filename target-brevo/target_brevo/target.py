@@ -362,6 +362,8 @@ class TargetBrevo(Target):
         super()._write_state_message(state)
 
     def process_endofpipe(self) -> None:
+        if self._syncer is not None:  # the last flush ends full scans of contact_tags
+            self._syncer.tags.final = True
         super().process_endofpipe()
         if self._syncer is not None:
             self._syncer.close()

@@ -174,7 +174,7 @@ def test_values_are_typed_and_unconvertible_ones_rejected(
     cfg = config_for(brevo)
     values = [
         {"id": 1, "contact": 1, "field": 2, "value": "someday"},  # not a date
-        {"id": 2, "contact": 1, "field": 1, "value": "gigantic"},  # not an option
+        {"id": 2, "contact": 1, "field": 1, "value": "gigantic"},  # a new option: added
         {"id": 3, "contact": 2, "field": 2, "value": "2001-02-03"},
         {"id": 4, "contact": 99, "field": 5, "value": "no such contact"},
     ]
@@ -185,7 +185,10 @@ def test_values_are_typed_and_unconvertible_ones_rejected(
     rejects = {r["key"]: r for r in h.rejects_of(cfg)}
     assert rejects[1]["code"] == "invalid_value"
     assert "BIRTHDAY (date)" in rejects[1]["reason"]
-    assert "SIZE (category)" in rejects[2]["reason"]
+    assert 2 not in rejects
+    sizes = {a["name"]: a for a in brevo.control.dump()["attributes"]}["SIZE"]["enumeration"]
+    gigantic = next(e["value"] for e in sizes if e["label"] == "gigantic")
+    assert by_ext["ac-1"]["attributes"]["SIZE"] == gigantic
     assert rejects[99]["code"] == "unknown_contact"  # no email-less contact is created
     assert all(c.get("email") for c in brevo.control.dump()["contacts"])
 

@@ -100,7 +100,10 @@ def test_names_tags_and_schema_types() -> None:
 
 def test_stream_mapping_defaults_and_overrides() -> None:
     assert stream_mapping({}, "contacts")["kind"] == "contacts"
-    assert stream_mapping({}, "tags")["kind"] == "ignore"
+    assert stream_mapping({}, "tags")["kind"] == "tag_names"
+    assert stream_mapping({}, "contact_tags")["kind"] == "contact_tags"
+    assert stream_mapping({}, "contact_tags")["ext_id_prefix"] == "ac-"
+    assert stream_mapping({}, "deals")["kind"] == "ignore"
     assert stream_mapping({}, "customers")["kind"] == "ignore"
     assert stream_mapping({"default_kind": "contacts"}, "customers")["kind"] == "contacts"
     cfg = {"stream_mapping": {"contacts": {"phone": None}, "orders": {"kind": "events"}}}

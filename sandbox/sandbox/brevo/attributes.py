@@ -204,7 +204,11 @@ def apply_update(attr: AttributeDef, body: dict[str, Any]) -> AttributeDef:
     """A ``PUT /contacts/attributes/{category}/{name}`` applied to an existing attribute.
 
     category: ``enumeration`` replaces the list; calculated/global: ``value`` replaces the
-    formula; normal multiple-choice: ``multiCategoryOptions`` **adds** options.
+    formula; normal multiple-choice: ``multiCategoryOptions`` **replaces** the options too.
+    Brevo's spec says the field is "to add multiple-choice attributes options" without saying
+    whether options left out survive: the sandbox takes the unkind reading (they are gone, and a
+    later write of such a value is silently dropped), so a client must always send the full set
+    (which is also right under the additive reading).
     """
     if attr.name in IDENTIFIER_ATTRIBUTE_NAMES:
         raise AttributeDefinitionError(
@@ -239,7 +243,7 @@ def apply_update(attr: AttributeDef, body: dict[str, Any]) -> AttributeDef:
                 "Only multiCategoryOptions can be updated on a multiple-choice attribute",
             )
         _check_options(options)
-        attr.options = list(dict.fromkeys([*attr.options, *options]))
+        attr.options = list(dict.fromkeys(options))
         return attr
     raise AttributeDefinitionError(
         "invalid_parameter", f"Attribute {attr.name} of type {attr.type} has nothing to update"

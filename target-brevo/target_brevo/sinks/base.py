@@ -115,6 +115,9 @@ class StagingSink(BatchSink):
                 self.stream_name, self.brevo_target.record_version, key
             )
             return
+        if self.kind == "contact_tags":  # full scan or incremental: the STATE before it says
+            target = self.brevo_target
+            target.syncer.tags.observe_stream(self.stream_name, self.mapping, target._latest_state)
         context.setdefault("records", []).append(record)
 
     def activate_version(self, new_version: int) -> None:

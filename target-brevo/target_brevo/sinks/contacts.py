@@ -30,10 +30,13 @@ from target_brevo.mapping import (
     split_multi,
     tags_value,
 )
+from target_brevo.options import missing_labels, unrepresentable
 from target_brevo.serialize import dumps, to_jsonable
+from target_brevo.tags import TagSync
 
 if t.TYPE_CHECKING:
     from target_brevo.sync import Staged, Syncer
+    from target_brevo.tags import TagChange
 
 LOGGER = logging.getLogger("target_brevo.contacts")
 
@@ -60,6 +63,8 @@ class Row:
     # the contact unsubscribed from the master list: never in an import (which would add it
     # back), written with one PUT instead
     no_master: bool = False
+    # tags from contact_tags rows, applied to what Brevo holds once the pre-read is in
+    tag_change: TagChange | None = None
 
     def body(self, *, with_sms: bool = True) -> dict[str, t.Any]:
         attributes: dict[str, t.Any] = {}
@@ -119,6 +124,9 @@ class ContactWriter:
         self.existing: dict[str, dict[str, t.Any]] = {}
         # (list id, ext_id) → (stream, source key) of the membership, for rejects
         self.add_origin: dict[tuple[int, str], tuple[str, t.Any]] = {}
+        # values that need an option added to their attribute: (row key, attribute, labels,
+        # stream, source key, field, rest of the record written), for rejects if Brevo refuses
+        self.option_uses: list[tuple[str, str, list[str], str, t.Any, str, bool]] = []
 
     # -- building rows ---------------------------------------------------------------------
     def prefix_for(self, mapping: t.Mapping[str, t.Any]) -> str:
@@ -199,7 +207,9 @@ class ContactWriter:
             for src, attr in attrs.items():
                 if src not in record:
                     continue  # only fields the source actually sent
-                value = self._converted(staged, key, attr, record[src], src, written=True)
+                value = self._converted(
+                    staged, key, attr, record[src], src, written=True, row_key=row_key
+                )
                 if value is _REJECTED:
                     continue
                 row.attrs[attr.name] = value
@@ -207,6 +217,10 @@ class ContactWriter:
             if tags_attr is not None and tags_field in record:
                 row.attrs[tags_attr.name] = tags_value(record.get(tags_field))
                 row.types[tags_attr.name] = "text"
+            if tags_attr is not None and ext_id:
+                self.s.tags.note_contact(
+                    ext_id, tags_attr.name, carries_tags=tags_field in record
+                )
             if block_field and record.get(block_field):
                 try:
                     row.blocklist = bool(float(record[block_field]))
@@ -215,10 +229,38 @@ class ContactWriter:
             self.rows[row_key] = row
 
     def _converted(
-        self, staged: Staged, key: t.Any, attr: t.Any, raw: t.Any, field: str, *, written: bool
+        self,
+        staged: Staged,
+        key: t.Any,
+        attr: t.Any,
+        raw: t.Any,
+        field: str,
+        *,
+        written: bool,
+        row_key: str,
     ) -> t.Any:
         """`raw` converted to the attribute's type, or `_REJECTED` after an `invalid_value`
-        reject naming the field (`written`: whether the rest of the record is still written)."""
+        reject naming the field (`written`: whether the rest of the record is still written).
+
+        Options the value names that the attribute lacks are added to it (in memory; written
+        once per attribute by `apply_attribute_updates`), unless Brevo cannot hold them."""
+        missing = missing_labels(raw, attr)
+        if missing:
+            why = next((w for label in missing if (w := unrepresentable(label))), None)
+            if why is not None:
+                self.rejects.add(
+                    staged.stream,
+                    key,
+                    "invalid_value",
+                    f"{attr.name} ({attr.type}): {why}",
+                    field,
+                    written=written,
+                )
+                return _REJECTED
+            self.resolver.add_options(attr, missing)
+            self.option_uses.append(
+                (row_key, attr.name, missing, staged.stream, key, field, written)
+            )
         try:
             return convert(
                 raw, attr.type, enumeration=attr.enum_lookup(), options=attr.options or None
@@ -266,7 +308,9 @@ class ContactWriter:
                 raw = [to_label.get(v.lower(), v) for v in split_multi(raw or "")]
             elif attr.type == "category" and raw not in (None, ""):
                 raw = to_label.get(str(raw).lower(), raw)
-            value = self._converted(staged, key, attr, raw, attr.name, written=False)
+            value = self._converted(
+                staged, key, attr, raw, attr.name, written=False, row_key=ext_id
+            )
             if value is _REJECTED:
                 continue
             row = self.rows.get(ext_id)
@@ -609,6 +653,10 @@ class ContactWriter:
         self._phones_in_use(existing)
         for row_key, row in list(self.rows.items()):
             contact = existing.get(row.ext_id or "") or existing.get(f"email:{row.email}")
+            TagSync.apply(row, contact)
+            if contact is None and not row.full and self.s.tags.wait_for(row):
+                del self.rows[row_key]
+                continue
             if contact is None and not row.full:
                 # values or a blocklist for a contact Brevo does not have (its contact record
                 # was never written): an import would create an email-less contact
@@ -698,6 +746,26 @@ class ContactWriter:
         if not (({master} | row.lists) - unsubscribed) <= lists:
             return False
         return not (row.blocklist and not contact.get("emailBlacklisted"))
+
+    def apply_attribute_updates(self) -> None:
+        """Write the attribute options this flush needs (one request per attribute); the
+        values that needed an option Brevo refused are left out, each an `invalid_value`."""
+        failed = self.resolver.write_attribute_updates()
+        for row_key, name, labels, stream, key, field_name, written in self.option_uses:
+            row = self.rows.get(row_key)
+            if name not in failed or row is None or name not in row.attrs:
+                continue
+            del row.attrs[name]
+            row.types.pop(name, None)
+            self.rejects.add(
+                stream,
+                key,
+                "invalid_value",
+                f"{name}: Brevo refused the new option(s) {labels}: {failed[name]}",
+                field_name,
+                written=written,
+            )
+        self.option_uses.clear()
 
     def write(self) -> None:
         if not self.rows and not self.adds and not self.removes and not self.blocklist_only:
