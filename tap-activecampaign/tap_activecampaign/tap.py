@@ -15,6 +15,11 @@ from tap_activecampaign.pacing import RequestPacer, process_pacer
 from tap_activecampaign.streams.accounts import AccountContactsStream, AccountsStream
 from tap_activecampaign.streams.automations import AutomationsStream, ContactAutomationsStream
 from tap_activecampaign.streams.campaigns import CampaignsStream, MessagesStream
+from tap_activecampaign.streams.catalog import (
+    CATALOG_STREAMS,
+    EcommerceOrderProductsStream,
+    EcommerceOrdersStream,
+)
 from tap_activecampaign.streams.contacts import (
     ContactCustomFieldValuesScanStream,
     ContactCustomFieldValuesStream,
@@ -286,6 +291,9 @@ class TapActiveCampaign(Tap):
             DealsStream,
             AccountsStream,
             AccountContactsStream,
+            *CATALOG_STREAMS,
+            EcommerceOrdersStream,
+            EcommerceOrderProductsStream,
         ]
         streams: list[Stream] = [cls(tap=self) for cls in classes]
         concurrency = int(self.config.get("concurrency") or 6)

@@ -13,6 +13,7 @@ import random
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from sandbox.activecampaign.catalog import build_catalog
 from sandbox.activecampaign.model import (
     Account,
     AccountContact,
@@ -420,4 +421,5 @@ def generate(contacts: int = 1000, seed: int = 42, tz: ZoneInfo | None = None) -
                 deal_id += 1
 
     store.build_indexes()
+    store.catalog = build_catalog(store, seed)
     return store

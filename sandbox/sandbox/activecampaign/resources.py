@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from sandbox.activecampaign import catalog
 from sandbox.activecampaign.generate import generate
 from sandbox.activecampaign.model import Contact
 from sandbox.activecampaign.query import (
@@ -58,6 +59,9 @@ class ACState:
     _counts: tuple[int, dict[str, Counter[int]]] | None = None
     #: quirk (POST /__sandbox/quirks): GET /contacts reports a lagging meta.total (half)
     stale_total: bool = False
+    #: plan add-ons (sms, conversions, site messages, e-commerce): False answers 403/404
+    addons: bool = True
+    addons_default: bool = True
 
     def __post_init__(self) -> None:
         self.store = self._generate()
@@ -79,6 +83,7 @@ class ACState:
         self._counts = None
         self.clock.reset()
         self.stale_total = False
+        self.addons = self.addons_default
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], list[Any]]
                ) -> tuple[list[Any], list[int]]:
@@ -673,3 +678,4 @@ def add_routes(app: web.Application, st: ACState) -> None:
     app.router.add_get(API + "/contacts/{id}/contactLists", get_contact_lists)
     for path, coll in COLLECTIONS:
         app.router.add_get(API + path, make_collection_handler(st, coll))
+    catalog.add_routes(app, st)
