@@ -148,7 +148,10 @@ class RecordNormalizer:
                     out[name] = self.convert(nested[name], item)
             return out
         if "integer" in types:
-            return to_int(value)
+            number = to_int(value)
+            if number is None and "string" in types and value != "":
+                return str(value)  # ["integer", "string"]: an integer when it is one
+            return number
         if "number" in types:
             return to_number(value)
         if "boolean" in types:

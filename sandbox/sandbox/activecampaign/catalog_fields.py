@@ -184,7 +184,7 @@ FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "emailActivities": (
         ("account", "fk:accounts"), ("ccAddress", "str"), ("contact", "fk:contacts"),
         ("dId", "fk:deals"), ("deal", "fk:deals"), ("fromAddress", "str"), ("fromName", "str"),
-        ("id", "id"), ("message", "fk:messages"), ("messageHtml", "str"), ("reference", "obj"),
+        ("id", "id"), ("message", "str"), ("messageHtml", "str"), ("reference", "obj"),
         ("relid", "int"), ("reltype", "str"), ("subject", "str"), ("subscriberid", "fk:contacts"),
         ("toAddress", "str"), ("tstamp", "iso"), ("user", "fk:users"), ("userid", "fk:users"),
     ),
