@@ -83,27 +83,26 @@ def test_values_are_typed_and_utc(first: tuple[TapOutput, dict[str, t.Any], t.An
     assert zero, "zero dates and nulls become null"
 
 
-def test_orders_carry_their_products_without_requests(
+def test_order_products_in_one_pass_on_a_first_sync(
     first: tuple[TapOutput, dict[str, t.Any], Counter[str]],
 ) -> None:
     out, dump, by_path = first
     products = {p["id"]: p["orderid"] for p in dump["catalog"]["ecomOrderProducts"]}
-    assert {p["orderid"] for p in out.records["ecommerce_order_products"]} <= set(
-        out.by_id("ecommerce_orders")
-    )
     assert {p["id"]: p["orderid"] for p in out.records["ecommerce_order_products"]} == products
-    assert not any("orderProducts" in path for path in by_path)
-    embedded = out.records["ecommerce_orders"][0]["order_products"]
-    assert isinstance(embedded, list)
+    order = out.records["ecommerce_orders"][0]
+    assert order["order_products"] == sorted(
+        pid for pid, oid in products.items() if oid == order["id"]
+    )
+    assert by_path["GET /api/3/ecomOrderProducts"] == math.ceil(len(products) / 100)
+    assert not any("/orderProducts" in path for path in by_path)  # not once per order
 
 
 def test_one_pass_per_stream(first: tuple[TapOutput, dict[str, t.Any], Counter[str]]) -> None:
     _, dump, by_path = first
     for stream, (key, _rk, _fb) in STREAMS.items():
-        if stream == "ecommerce_order_products":
-            continue
-        path = next(row.path for row in CATALOG if row.records_key == key) if stream not in {
-            "ecommerce_orders"} else "/ecomOrders"
+        paths = {"ecommerce_orders": "/ecomOrders",
+                 "ecommerce_order_products": "/ecomOrderProducts"}
+        path = paths.get(stream) or next(row.path for row in CATALOG if row.name == stream)
         pages = max(1, math.ceil(len(dump["catalog"][key]) / 100))
         assert by_path[f"GET /api/3{path}"] == pages, stream
 
@@ -136,8 +135,11 @@ def test_changes_and_new_rows_are_picked_up(
         {"op": "catalog_touch", "resource": "forms", "id": 2},
         {"op": "catalog_add", "resource": "emailActivities"},
         {"op": "catalog_add", "resource": "sms"},
+        {"op": "catalog_touch", "resource": "ecomOrders", "id": 3},
     )
+    sandbox.control.reset_requests()
     third = run_tap(tap_config(sandbox), state=state, streams=NAMES)
+    by_path = Counter(sandbox.control.requests(log=False)["by_path"])
     nulls = {
         stream: _null_keyed(dump["catalog"][key], rk, fb)
         for stream, (key, rk, fb) in STREAMS.items()
@@ -146,6 +148,15 @@ def test_changes_and_new_rows_are_picked_up(
     assert set(third.by_id("forms")) - nulls["forms"] == {2}
     assert third.ids("email_activities") == [results[2]["id"]]
     assert third.ids("sms") == [results[3]["id"]]
+    assert set(third.by_id("ecommerce_orders")) - nulls["ecommerce_orders"] == {3}
+    changed = set(third.by_id("ecommerce_orders"))
+    assert {p["orderid"] for p in third.records["ecommerce_order_products"]} == changed
+    assert {p["id"] for p in third.records["ecommerce_order_products"]} == {
+        p["id"] for p in dump["catalog"]["ecomOrderProducts"] if p["orderid"] in changed
+    }
+    # a few changed orders: their products one order at a time, no full scan
+    assert by_path["GET /api/3/ecomOrders/{id}/orderProducts"] == len(changed)
+    assert by_path["GET /api/3/ecomOrderProducts"] == 0
 
 
 def test_without_addons_the_gated_streams_are_skipped_with_one_line() -> None:

@@ -9,13 +9,15 @@ of `catalog_fields.FIELDS`:
 - `iso`: account-local ISO 8601 with the DST offset of its date; `naive`: account-local
   `YYYY-MM-DD HH:MM:SS` (the `*_timestamp` fields), sometimes the `0000-00-00 00:00:00` sentinel;
   any time may be null (3 %), replication keys included: a null date never matches a filter;
-- `int`, `bool` (sent as `"1"`/`"0"`), `num` (decimal strings), `str`, `obj`, `arr`;
+- `int`, `bool` (sent as `"1"`/`"0"`), `num` (amounts in cents, JSON numbers as in AC's
+  e-commerce examples), `str`, `obj`, `arr`;
 - ids and counters are strings, as everywhere in AC; every row has `links`.
 
 Paging is AC's: `limit` (default 20, max 100), `offset`, `meta.total` a string; `orders[id]` and
 `orders[<date field>]` (ASC/DESC), other orders ignored; `filters[<fk field>]` by id. Seeded
-deterministically from the account seed. `ecomOrders` rows embed their `orderProducts`, which
-are also served by `/ecomOrderProducts` and `/ecomOrders/{id}/orderProducts`.
+deterministically from the account seed. `ecomOrders` rows list the ids of their
+`orderProducts` (as AC's example shows); the products themselves are served by
+`/ecomOrderProducts` and `/ecomOrders/{id}/orderProducts`.
 
 Plan-gated resources (sms, conversions, site messages, e-commerce) answer as AC does for an
 account without the add-on when the account has none (`--without-addons`, or
@@ -30,7 +32,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -128,7 +129,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("/webhooks", "webhooks", fixed(3)),
 )
 BY_KEY = {r.key: r for r in RESOURCES}
-#: ecomOrders embeds its products: (embedded field, product resource, product field -> order)
+#: ecomOrders lists its products' ids: (field, product resource, product field -> order)
 EMBEDDED = ("orderProducts", "ecomOrderProducts", "orderid")
 #: the times a change moves (`POST /__sandbox/mutate` `catalog_touch`)
 UPDATE_TIMES = ("udate", "mdate", "updated_timestamp", "updatedDate", "updated_date", "tstamp",
@@ -163,7 +164,7 @@ def _value(rng: random.Random, name: str, kind: str, i: int, base: int,
     if kind == "bool":
         return rng.random() < 0.5
     if kind == "num":
-        return f"{rng.randrange(0, 100000) / 100:.2f}"
+        return rng.randrange(0, 100000)  # amounts in cents, JSON numbers (AC's examples)
     if kind == "obj":
         return {} if rng.random() < 0.5 else {"source": "sandbox", "n": str(i)}
     if kind == "arr":
@@ -204,9 +205,8 @@ def _render(st: ACState, key: str, row: Row, api: str) -> dict[str, Any]:
     links: dict[str, str] = {}
     for name, kind in FIELDS[key]:
         v = row.get(name)
-        if name == EMBEDDED[0] and key == "ecomOrders":
-            out[name] = [_render(st, EMBEDDED[1], p, api)
-                         for p in _products_of(st, int(row["id"]))]
+        if name == EMBEDDED[0] and key == "ecomOrders":  # the ids of its products, as strings
+            out[name] = [str(p["id"]) for p in _products_of(st, int(row["id"]))]
             continue
         if v is None:
             out[name] = None
@@ -259,8 +259,6 @@ def dump_catalog(s: Store) -> dict[str, Any]:
                     rec[snake(name)] = None
                 elif kind in {"iso", "naive"}:
                     rec[snake(name)] = datetime.fromtimestamp(v, UTC).isoformat()
-                elif kind == "num":
-                    rec[snake(name)] = float(Decimal(v))
                 else:
                     rec[snake(name)] = v
             table.append(rec)

@@ -252,9 +252,9 @@ CATALOG_STREAMS: tuple[type[CatalogStream], ...] = tuple(stream_class(row) for r
 
 
 class EcommerceOrdersStream(CatalogStream):
-    """``GET /ecomOrders``: client-side filter on ``updated_date``; each order embeds its
-    ``orderProducts``, written through ``ecommerce_order_products`` (no request of its own,
-    where singer-io asks ``/ecomOrders/{id}/orderProducts`` once per order)."""
+    """``GET /ecomOrders``: client-side filter on ``updated_date``. Each order lists the ids of
+    its products (``orderProducts``); the products of the emitted orders are then written
+    through ``ecommerce_order_products``, as cheaply as the count allows (see there)."""
 
     name = "ecommerce_orders"
     path = "/ecomOrders"
@@ -263,69 +263,74 @@ class EcommerceOrdersStream(CatalogStream):
     replication_fallback = "created_date"
     addon = True
     schema = ActiveCampaignStream.load_schema("ecommerce_orders")
-    #: orders whose products are written in one child sync
-    CHILD_BATCH = 500
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """The orders; after every batch of written orders, their products."""
-        self._products: list[dict[str, t.Any]] = []
-        for row in super().get_records(context):
-            yield row  # the SDK writes the order before asking for the next one
-            if len(self._products) >= self.CHILD_BATCH:
-                self._flush_products()
-        self._flush_products()
+        """The orders, then (every order written) the products of the emitted ones."""
+        self._emitted: set[int] = set()
+        self._products_seen = 0
+        yield from super().get_records(context)
+        if self._emitted:
+            for child in self.child_streams:
+                if isinstance(child, EcommerceOrderProductsStream) and (
+                    child.selected or child.has_selected_descendents
+                ):
+                    child.orders = frozenset(self._emitted)
+                    child.products_in_account = self._products_seen
+                    child.sync(context={"ecommerce_orders": "emitted"})
 
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
-        """The typed order; the products of an emitted order are kept for the child."""
+        """The typed order; the products of every order are counted, the emitted kept."""
+        products = row.get("orderProducts")
+        self._products_seen += len(products) if isinstance(products, list) else 0
         record = super().post_process(row, context)
         if record is not None:
-            products = row.get("orderProducts")
-            if isinstance(products, list):
-                self._products.extend(p for p in products if isinstance(p, dict))
+            self._emitted.add(int(record["id"]))
         return record
 
     def generate_child_contexts(
         self, record: dict[str, t.Any], context: Context | None
     ) -> t.Iterable[dict[str, t.Any] | None]:
-        """None per record: the products are written in batches by :meth:`_flush_products`."""
+        """None per record: the products are written once, after the orders."""
         return ()
-
-    def _flush_products(self) -> None:
-        rows, self._products = self._products, []
-        if not rows:
-            return
-        for child in self.child_streams:
-            if isinstance(child, EcommerceOrderProductsStream) and (
-                child.selected or child.has_selected_descendents
-            ):
-                child.pending = rows
-                child.sync(context={"ecommerce_orders_batch": 1})
-                child.pending = []
 
 
 class EcommerceOrderProductsStream(CatalogStream):
-    """The ``orderProducts`` embedded in ``ecommerce_orders``: the products of the orders
-    emitted (an order's ``updated_date`` moves when its products change)."""
+    """The products of the orders ``ecommerce_orders`` emitted (an order's ``updated_date``
+    moves when its products change). Whichever costs fewer requests: one
+    ``/ecomOrders/{id}/orderProducts`` per emitted order (a few changed orders), or one pass
+    over ``/ecomOrderProducts`` kept to those orders (a first sync: singer-io asks once per
+    order, every run)."""
 
     name = "ecommerce_order_products"
-    path = "/ecomOrders/{id}/orderProducts"
+    path = "/ecomOrderProducts"
     records_key = "ecomOrderProducts"
     parent_stream_type = EcommerceOrdersStream
     state_partitioning_keys: t.ClassVar[list[str]] = []
     replication_key = None
     addon = True
     schema = ActiveCampaignStream.load_schema("ecommerce_order_products")
-    pending: list[dict[str, t.Any]] = []  # replaced per batch, never mutated
-    _schema_written = False
+    orders: frozenset[int] = frozenset()
+    products_in_account = 0
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """The batch the parent handed over."""
-        yield from self.pending
-
-    def _write_schema_message(self) -> None:
-        """Once per run, not once per batch."""
-        if not self._schema_written:
-            super()._write_schema_message()
-            self._schema_written = True
+        """The products of :attr:`orders`."""
+        orders = set(self.orders)
+        scan_pages = -(-self.products_in_account // PAGE_SIZE)
+        if len(orders) <= scan_pages:
+            for order in sorted(orders):
+                path = f"/ecomOrders/{order}/orderProducts"
+                offset = 0
+                while True:
+                    rows = self._rows_list(
+                        self.fetch({"limit": PAGE_SIZE, "offset": offset}, path=path)
+                    )
+                    yield from rows
+                    if len(rows) < PAGE_SIZE:
+                        break
+                    offset += PAGE_SIZE
+            return
+        for row in super().get_records(context):
+            if _int(row.get("orderid")) in orders:
+                yield row
