@@ -23,6 +23,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from tap_activecampaign.pacing import RequestPacer
 from tap_activecampaign.paging import PAGE_SIZE, MetaTotalOffsetPaginator, meta_total
 from tap_activecampaign.records import RecordNormalizer
+from tap_activecampaign.singer_io_names import SINGER_IO_NAMES, add_singer_io_properties
 from tap_activecampaign.timestamps import format_utc
 
 if t.TYPE_CHECKING:
@@ -226,7 +227,13 @@ class ActiveCampaignStream(RESTStream[int]):
     @cached_property
     def normalize(self) -> RecordNormalizer:
         """AC object -> typed record of this stream's schema."""
-        return RecordNormalizer(self.schema, self.ac_tap.clock, self.name, self.field_aliases)
+        return RecordNormalizer(
+            self.schema,
+            self.ac_tap.clock,
+            self.name,
+            self.field_aliases,
+            copies=SINGER_IO_NAMES.get(self.name),
+        )
 
     @classmethod
     def load_schema(cls, name: str) -> dict[str, t.Any]:
@@ -234,7 +241,7 @@ class ActiveCampaignStream(RESTStream[int]):
         import json
 
         text = resources.files("tap_activecampaign").joinpath(f"schemas/{name}.json").read_text()
-        return t.cast("dict[str, t.Any]", json.loads(text))
+        return add_singer_io_properties(name, t.cast("dict[str, t.Any]", json.loads(text)))
 
     # --- requests -----------------------------------------------------------------------
 

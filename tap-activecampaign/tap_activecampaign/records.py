@@ -92,8 +92,11 @@ class RecordNormalizer:
         clock: AccountClock,
         stream: str,
         aliases: t.Mapping[str, str] | None = None,
+        copies: t.Mapping[str, str] | None = None,
     ) -> None:
         self._properties: t.Mapping[str, t.Any] = schema.get("properties", {})
+        #: {extra name: field}: the field emitted a second time (singer-io's spelling)
+        self._copies = dict(copies or {})
         self._aliases = dict(aliases or {})
         self._clock = clock
         self._stream = stream
@@ -114,6 +117,9 @@ class RecordNormalizer:
                     LOGGER.debug("%s: field %r is not in the schema, dropped", self._stream, name)
                 continue
             record[name] = self.convert(prop, value)
+        for extra, source in self._copies.items():
+            if source in record:
+                record[extra] = record[source]
         return record
 
     def convert(self, prop: t.Mapping[str, t.Any], value: object) -> object:
@@ -128,9 +134,24 @@ class RecordNormalizer:
             items = prop.get("items", {})
             return [self.convert(items, item) for item in value]
         if "object" in types:
-            return value if isinstance(value, dict) else None
+            if not isinstance(value, dict):
+                return None
+            nested = prop.get("properties")
+            if not isinstance(nested, dict) or not nested:
+                return value
+            # an object with a declared shape is typed like a record (snake_case, AC strings
+            # converted); keys it does not declare are dropped
+            out: dict[str, object] = {}
+            for key, item in value.items():
+                name = decamelize(str(key))
+                if name in nested:
+                    out[name] = self.convert(nested[name], item)
+            return out
         if "integer" in types:
-            return to_int(value)
+            number = to_int(value)
+            if number is None and "string" in types and value != "":
+                return str(value)  # ["integer", "string"]: an integer when it is one
+            return number
         if "number" in types:
             return to_number(value)
         if "boolean" in types:

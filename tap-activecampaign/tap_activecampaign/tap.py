@@ -15,6 +15,11 @@ from tap_activecampaign.pacing import RequestPacer, process_pacer
 from tap_activecampaign.streams.accounts import AccountContactsStream, AccountsStream
 from tap_activecampaign.streams.automations import AutomationsStream, ContactAutomationsStream
 from tap_activecampaign.streams.campaigns import CampaignsStream, MessagesStream
+from tap_activecampaign.streams.catalog import (
+    CATALOG_STREAMS,
+    EcommerceOrderProductsStream,
+    EcommerceOrdersStream,
+)
 from tap_activecampaign.streams.contacts import (
     ContactCustomFieldValuesScanStream,
     ContactCustomFieldValuesStream,
@@ -365,6 +370,9 @@ class TapActiveCampaign(Tap):
             DealsStream,
             AccountsStream,
             AccountContactsStream,
+            *CATALOG_STREAMS,
+            EcommerceOrdersStream,
+            EcommerceOrderProductsStream,
             *([WebhookEventsStream] if realtime else []),
         ]
         if self.config.get("id_scan", False):

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from sandbox.activecampaign import control, resources, webhooks
+from sandbox.activecampaign.catalog import dump_catalog
 from sandbox.activecampaign.dump import dump_store
 from sandbox.activecampaign.resources import ACState
 from sandbox.server import CommonConfig, Service, SlidingWindowPolicy, create_app, json_response
@@ -36,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timezone", default="America/Chicago")
     parser.add_argument("--rate-limit", type=float, default=5.0,
                         help="requests per second for the account (0 = off)")
+    parser.add_argument("--without-addons", action="store_true",
+                        help="an account without sms, conversions, site messages, e-commerce")
 
 
 def error_response(kind: str, request: web.Request) -> web.Response:
@@ -67,7 +70,7 @@ def build_service(st: ACState, rate_limit: float) -> Service:
             "timezone": str(st.tz),
             "clock": datetime.fromtimestamp(st.clock.now(), UTC).isoformat(),
         }
-        return dump_store(st.store, meta)
+        return {**dump_store(st.store, meta), **dump_catalog(st.store)}
 
     hub = webhooks.WebhookHub(st)
     st.mutation_listeners.append(hub.on_op)
@@ -110,4 +113,5 @@ def build_state(contacts: int = 1000, seed: int = 42, timezone: str = "America/C
 
 def build_app(args: argparse.Namespace) -> web.Application:
     st = build_state(args.contacts, args.seed, args.timezone, args.token)
+    st.addons = st.addons_default = not args.without_addons
     return create_app(build_service(st, args.rate_limit), CommonConfig.from_args(args))

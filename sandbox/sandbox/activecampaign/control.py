@@ -98,6 +98,14 @@ def add_control_routes(app: web.Application, st: ACState) -> None:
     async def quirks_get(request: web.Request) -> web.Response:
         return json_response(_quirks_body())
 
+    async def addons_post(request: web.Request) -> web.Response:
+        body = await _body(request)
+        if not isinstance(body.get("available"), bool):
+            return json_response({"error": "expected {\"available\": true|false}"}, status=400)
+        st.addons = body["available"]
+        return json_response({"available": st.addons})
+
+    app.router.add_post(f"{CONTROL_PREFIX}/addons", addons_post)
     app.router.add_post(f"{CONTROL_PREFIX}/quirks", quirks_post)
     app.router.add_get(f"{CONTROL_PREFIX}/quirks", quirks_get)
     app.router.add_post(f"{CONTROL_PREFIX}/mutate", mutate)

@@ -16,6 +16,7 @@ import random
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from sandbox.activecampaign.catalog import build_catalog
 from sandbox.activecampaign.model import (
     Account,
     AccountContact,
@@ -437,4 +438,5 @@ def generate(contacts: int = 1000, seed: int = 42, tz: ZoneInfo | None = None) -
                 deal_id += 1
 
     store.build_indexes()
+    store.catalog = build_catalog(store, seed)
     return store

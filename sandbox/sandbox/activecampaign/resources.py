@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from sandbox.activecampaign import catalog
 from sandbox.activecampaign.generate import generate
 from sandbox.activecampaign.model import Contact
 from sandbox.activecampaign.query import (
@@ -62,6 +63,9 @@ class ACState:
     #: called as listener(op, result, now) after each applied mutate op (webhooks.py)
     mutation_listeners: list[Callable[[dict[str, Any], dict[str, Any], int], None]] = field(
         default_factory=list)
+    #: plan add-ons (sms, conversions, site messages, e-commerce): False answers 403/404
+    addons: bool = True
+    addons_default: bool = True
 
     def __post_init__(self) -> None:
         self.store = self._generate()
@@ -83,6 +87,7 @@ class ACState:
         self._counts = None
         self.clock.reset()
         self.stale_total = False
+        self.addons = self.addons_default
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], list[Any]]
                ) -> tuple[list[Any], list[int]]:
@@ -677,3 +682,4 @@ def add_routes(app: web.Application, st: ACState) -> None:
     app.router.add_get(API + "/contacts/{id}/contactLists", get_contact_lists)
     for path, coll in COLLECTIONS:
         app.router.add_get(API + path, make_collection_handler(st, coll))
+    catalog.add_routes(app, st)

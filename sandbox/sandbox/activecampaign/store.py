@@ -97,6 +97,8 @@ class Store:
         self.deals_by_contact: dict[int, list[int]] = {}
         self._next_id: dict[str, int] = {}
         self._rows: dict[str, tuple[int, list[Any]]] = {}
+        #: the generic catalog resources (catalog.py): data key -> id -> row
+        self.catalog: dict[str, dict[int, dict[str, Any]]] = {}
 
     # ----- indexes and caches -------------------------------------------------------------
     def build_indexes(self) -> None:
@@ -520,6 +522,10 @@ class Store:
             **{name: (lambda: self.email_activity(op["contact"], op.get("campaign")))
                for name in ACTIVITY_OPS},
         }
+        if name in {"catalog_touch", "catalog_add"}:
+            from sandbox.activecampaign import catalog
+
+            handlers[str(name)] = lambda: catalog.apply_op(self, op, now)
         handler = handlers.get(str(name))
         if handler is None:
             raise MutationError(f"unknown op {name!r}")
