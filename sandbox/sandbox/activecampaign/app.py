@@ -70,7 +70,10 @@ def build_service(st: ACState, rate_limit: float) -> Service:
             "timezone": str(st.tz),
             "clock": datetime.fromtimestamp(st.clock.now(), UTC).isoformat(),
         }
-        return {**dump_store(st.store, meta), **dump_catalog(st.store)}
+        catalog = dump_catalog(st.store)
+        # /webhooks is the webhook registry (webhooks.py), not a seeded catalog resource
+        catalog["catalog"]["webhooks"] = hub.dump_rows()
+        return {**dump_store(st.store, meta), **catalog}
 
     hub = webhooks.WebhookHub(st)
     st.mutation_listeners.append(hub.on_op)

@@ -1,5 +1,6 @@
 """The catalog resources: every collection singer-io's tap reads that the hand-written resources do
-not serve (41 of them), from ONE table (`RESOURCES`) and one generic handler.
+not serve (40 of them; `/webhooks` is the registry of webhooks.py), from ONE table (`RESOURCES`)
+and one generic handler.
 
 Each resource is a path, a data key, a size rule and a row generator driven by the field kinds
 of `catalog_fields.FIELDS`:
@@ -126,7 +127,6 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("/siteMessages", "siteMessages", fixed(4), gate_status=403),
     Resource("/sms", "sms", per_contact(0.02), gate_status=403),
     Resource("/templates", "templates", fixed(7)),
-    Resource("/webhooks", "webhooks", fixed(3)),
 )
 BY_KEY = {r.key: r for r in RESOURCES}
 #: ecomOrders lists its products' ids: (field, product resource, product field -> order)

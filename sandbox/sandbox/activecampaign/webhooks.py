@@ -40,7 +40,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -119,6 +119,14 @@ class WebhookHub:
                 "listid": str(hook.listid), "name": hook.name, "url": hook.url,
                 "events": list(hook.events), "sources": list(hook.sources), "links": [],
                 "id": str(hook.id)}
+
+    def dump_rows(self) -> list[dict[str, Any]]:
+        """The registered webhooks as `GET /__sandbox/dump` lists them (`catalog.webhooks`):
+        typed ids, UTC times, as the tap's `webhooks` stream emits them."""
+        return [{"id": w.id, "name": w.name, "url": w.url, "events": list(w.events),
+                 "sources": list(w.sources), "listid": w.listid,
+                 "cdate": datetime.fromtimestamp(w.cdate, UTC).isoformat()}
+                for w in self.hooks.values()]
 
     def _contact_fields(self, contact_id: int) -> list[tuple[str, str]]:
         s = self.st.store
