@@ -9,8 +9,9 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.target_base import Target
 
-from target_brevo.client import check_api_url
+from target_brevo.client import BrevoSystemic, check_api_url
 from target_brevo.mapping import prefix_conflicts
+from target_brevo.rejects import TooManyRejectsError
 from target_brevo.sinks.base import StagingSink
 from target_brevo.sync import Syncer
 
@@ -206,7 +207,28 @@ class TargetBrevo(Target):
             default=100,
             description="Events per `POST /events/batch`.",
         ),
+        # declared here so the SDK's built-in (default append-only) is not shown: it means
+        # nothing to this target
+        th.Property(
+            "load_method",
+            th.StringType,
+            default="upsert",
+            allowed_values=["upsert", "append-only", "overwrite"],
+            description=(
+                "Ignored: every write is an upsert keyed by the stream's primary keys "
+                "(contacts by EXT_ID, lists and drafts by their [key] suffix)."
+            ),
+        ),
     ).to_dict()
+
+    @classmethod
+    def invoke(cls, **kwargs: t.Any) -> None:
+        """The command line: an error that stops the run (credentials, an unreachable API,
+        too many rejects) ends it with one line instead of a traceback."""
+        try:
+            super().invoke(**kwargs)
+        except (BrevoSystemic, TooManyRejectsError) as exc:
+            raise SystemExit(f"target-brevo: {exc}") from None
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
