@@ -23,6 +23,9 @@ pid_of() {  # the pid of a sandbox this script started and that still runs, or n
   pid=$(cat "$file")
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; else rm -f "$file"; fi
 }
+url_of() {  # where a sandbox started by this script listens (its port may differ from now's)
+  cat "$DIR/$1.url" 2>/dev/null || echo "http://127.0.0.1:$(port_of "$1")"
+}
 healthy() {  # the service answers on its port
   "$PY" - "$1" <<'EOF' 2>/dev/null
 import sys, urllib.request
@@ -37,7 +40,7 @@ start_one() {  # name, flags...
   log="$DIR/$name.log"
   pid=$(pid_of "$name")
   if [ -n "$pid" ]; then
-    echo "$name sandbox already running: http://127.0.0.1:$port (pid $pid)"
+    echo "$name sandbox already running: $(url_of "$name") (pid $pid)"
     return 0
   fi
   if healthy "$port"; then
@@ -48,6 +51,7 @@ start_one() {  # name, flags...
   nohup "$PY" -P -m sandbox "$name" --port "$port" "$@" >"$log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$DIR/$name.pid"
+  echo "http://127.0.0.1:$port" >"$DIR/$name.url"
   for _ in $(seq 1 300); do
     if grep -q '^SANDBOX_READY' "$log"; then
       echo "$name sandbox running: http://127.0.0.1:$port (pid $pid, log $log)"
@@ -105,7 +109,7 @@ case "${1:-}" in
       pid=$(pid_of "$name")
       port=$(port_of "$name")
       if [ -n "$pid" ]; then
-        echo "$name sandbox running: http://127.0.0.1:$port (pid $pid)"
+        echo "$name sandbox running: $(url_of "$name") (pid $pid)"
       elif healthy "$port"; then
         echo "$name sandbox running: http://127.0.0.1:$port (not started by this script)"
       else
