@@ -9,6 +9,7 @@ import ipaddress
 import json
 import logging
 import random
+import socket
 import threading
 import time
 import typing as t
@@ -309,11 +310,7 @@ class BrevoClient:
                 kind = type(exc).__name__
                 refused = connection_refused(exc)
                 if refused and _is_loopback((urlsplit(url).hostname or "").lower()):
-                    msg = (
-                        f"nothing answers at {_origin(url)} (connection refused; setting "
-                        f"api_url): is the sandbox running? Start it with {START_SANDBOX}"
-                    )
-                    raise BrevoSystemic(msg) from None
+                    raise BrevoSystemic(not_running_message(url)) from None
                 if refused:  # nothing was sent, so even a create may be tried again
                     kind = "connection refused"
                 if not idempotent and not refused:
@@ -431,6 +428,31 @@ def _origin(url: str) -> str:
     """`scheme://host[:port]`: no path, no query string."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def not_running_message(url: str) -> str:
+    """The one line for a loopback api_url where nothing listens: a sandbox not started."""
+    return (
+        f"nothing answers at {_origin(url)} (connection refused; setting api_url): is the "
+        f"sandbox running? Start it with {START_SANDBOX}"
+    )
+
+
+def probe_loopback(api_url: str, timeout: float = 2.0) -> None:
+    """For a loopback api_url, a TCP connect (no request, no rate-limit bucket): a sandbox that
+    is not running is reported at the first record, not at the first flush minutes later.
+    Other hosts are left to the request loop and its retries."""
+    parts = urlsplit(api_url)
+    host = (parts.hostname or "").lower()
+    if not _is_loopback(host):
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except ConnectionRefusedError:
+        raise BrevoSystemic(not_running_message(api_url)) from None
+    except OSError:
+        return  # anything else: the request loop decides
 
 
 def connection_refused(exc: BaseException) -> bool:

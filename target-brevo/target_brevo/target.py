@@ -9,7 +9,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.target_base import Target
 
-from target_brevo.client import BrevoSystemic, check_api_url
+from target_brevo.client import BrevoSystemic, check_api_url, probe_loopback
 from target_brevo.mapping import prefix_conflicts
 from target_brevo.rejects import TooManyRejectsError
 from target_brevo.sinks.base import StagingSink
@@ -258,6 +258,14 @@ class TargetBrevo(Target):
             if problems:
                 raise ConfigValidationError(problems[0], errors=problems)
             self._contact_streams.append(stream_name)
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        """The first record checks that a loopback Brevo (the sandbox) is listening."""
+        if not self.__dict__.get("_probed"):
+            self.__dict__["_probed"] = True
+            if not self.config.get("dry_run"):
+                probe_loopback(str(self.config.get("api_url") or "https://api.brevo.com/v3"))
+        super()._process_record_message(message_dict)
 
     def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
         """Every drain stages all sinks, then writes in dependency order."""
