@@ -24,7 +24,9 @@ def summary(brevo: dict[str, Any], rejects: list[dict[str, Any]]) -> dict[str, i
         "email campaign drafts": len(brevo["campaigns"]),
         "  scheduled or sent": sum(1 for c in brevo["campaigns"] if c.get("status") != "draft"),
         "events": len(brevo["events"]),
-        "rejects": len(rejects),
+        # the target appends a problem once (a rerun meeting it again does not), so this is
+        # the number of distinct problems so far, not a sum over runs
+        "rejects (distinct problems)": len(rejects),
     }
 
 

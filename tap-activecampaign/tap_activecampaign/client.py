@@ -22,9 +22,15 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_activecampaign.pacing import RequestPacer
 from tap_activecampaign.paging import PAGE_SIZE, MetaTotalOffsetPaginator, meta_total
+from tap_activecampaign.progress import Progress, progress_of
 from tap_activecampaign.records import RecordNormalizer
 from tap_activecampaign.singer_io_names import SINGER_IO_NAMES, add_singer_io_properties
 from tap_activecampaign.timestamps import format_utc
+from tap_activecampaign.unreachable import (
+    ServiceUnreachable,
+    give_up_message,
+    raise_if_not_running,
+)
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -150,9 +156,13 @@ class PacedSession(requests.Session):
         self.mount("http://", adapter)
 
     def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
-        """Send once the pacer grants a slot."""
+        """Send once the pacer grants a slot; a refused loopback URL fails at once."""
         self.pacer.acquire()
-        return super().send(request, **kwargs)
+        try:
+            return super().send(request, **kwargs)
+        except requests.ConnectionError as exc:
+            raise_if_not_running(exc, request.url or "")
+            raise
 
 
 class ActiveCampaignStream(RESTStream[int]):
@@ -179,6 +189,12 @@ class ActiveCampaignStream(RESTStream[int]):
     #: Output names that differ from the decamelized AC name (singer-io compatibility).
     field_aliases: t.ClassVar[dict[str, str]] = {}
     is_sorted = False
+    #: Logged once per run, instead of the SDK's "assumed to be unsorted" warning: what an
+    #: interruption costs this stream (see :meth:`_increment_stream_state`).
+    resume_note = (
+        "pages come in id order, not by the replication key: an interrupted run reads this "
+        "stream again from its last completed bookmark"
+    )
     page_size = PAGE_SIZE
     STATE_MSG_FREQUENCY = 500
     #: What is being read now: "all" rows by id, the "new" rows by id, or the "changed"
@@ -433,8 +449,53 @@ class ActiveCampaignStream(RESTStream[int]):
         prepared = self.build_prepared_request(
             method="GET", url=url, params=dict(params), headers=self.http_headers
         )
-        response = self.request_decorator(self._request)(prepared, None)
+
+        def send(request: requests.PreparedRequest, context: Context | None) -> t.Any:
+            self.progress.request(self.name)  # every try, retries included
+            return self._request(request, context)
+
+        response = self.request_decorator(send)(prepared, None)
         return self.response_body(response)
+
+    # --- progress and the end of a stream -----------------------------------------------
+
+    @property
+    def progress(self) -> Progress:
+        """The tap's per-stream progress log (records, requests, rates)."""
+        return progress_of(self._tap, LOGGER)
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        super()._write_record_message(record)
+        self.progress.record(self.name)
+
+    def _sync_records(
+        self, context: Context | None = None, *, write_messages: bool = True
+    ) -> t.Generator[dict[str, t.Any], t.Any, t.Any]:
+        """The SDK's record loop, plus progress, and one line (no traceback) when the API
+        cannot be reached."""
+        self.progress.start(self.name)
+        try:
+            yield from super()._sync_records(context, write_messages=write_messages)
+        except ServiceUnreachable as exc:
+            raise SystemExit(f"tap-activecampaign: stream {self.name}: {exc}") from None
+        except requests.ConnectionError as exc:  # retries spent on a real host
+            msg = f"tap-activecampaign: stream {self.name}: {give_up_message(exc, self.url_base)}"
+            raise SystemExit(msg) from None
+
+    def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
+        """The SDK's end of a stream; a top-level stream then logs its own and its
+        children's summary lines."""
+        super().finalize_state_progress_markers(state)
+        if self.parent_stream_type is None:
+            self.progress.summarize([self.name, *self._descendant_names()])
+
+    def _descendant_names(self) -> list[str]:
+        names: list[str] = []
+        for child in self.child_streams:
+            names.append(child.name)
+            if isinstance(child, ActiveCampaignStream):
+                names.extend(child._descendant_names())
+        return names
 
     # --- per record ---------------------------------------------------------------------
 
@@ -474,6 +535,11 @@ class ActiveCampaignStream(RESTStream[int]):
         self, latest_record: dict[str, t.Any], *, context: Context | None = None
     ) -> None:
         """The SDK's bookmark update, fed the fallback when the replication key is null."""
+        state = self.get_context_state(context)
+        if self.replication_key and not self.is_sorted and "progress_markers" not in state:
+            # the SDK would warn "assumed to be unsorted" for every stream: say what is true
+            state["progress_markers"] = {"Note": self.resume_note}
+            self.logger.info("stream %s: %s", self.name, self.resume_note)
         key = self.replication_key
         if key and latest_record.get(key) is None:
             value = self.replication_value(latest_record)

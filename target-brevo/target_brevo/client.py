@@ -9,6 +9,7 @@ import ipaddress
 import json
 import logging
 import random
+import socket
 import threading
 import time
 import typing as t
@@ -29,6 +30,17 @@ TRANSPORT_ERRORS = (
     requests.exceptions.ContentDecodingError,
 )
 RETRY_STATUSES = {500, 502, 503, 504, 520, 521, 522, 523, 524, 425}
+#: The repository's command that starts both local sandboxes (named when a loopback api_url
+#: refuses the connection).
+START_SANDBOX = "./scripts/sandbox.sh start"
+#: What to do about a status that stops the run, named after the setting to fix.
+AUTH_HINTS = {
+    401: "check the api_key setting (TARGET_BREVO_API_KEY): a v3 key from Brevo's SMTP & API "
+    "-> API keys, starting xkeysib-",
+    402: "the Brevo account's plan or credits do not allow this call",
+    403: "the api_key setting's key may not make this call, or this machine's IP is not "
+    "authorised (Brevo: Security -> Authorised IPs)",
+}
 
 
 def may_have_been_applied(status: int) -> bool:
@@ -237,16 +249,26 @@ class BrevoClient:
 
     def _error_for(self, method: str, path: str, resp: requests.Response) -> BrevoError:
         code, message, metadata = self._parse_error(resp)
-        text = f"Brevo {method} {path} -> {resp.status_code} {code or ''}: {message or ''}".strip()
+        status = resp.status_code
+        said = ": ".join(x for x in (code, message or (resp.reason or "").strip()) if x)
+        text = f"Brevo {method} {path} -> {status}" + (f" {said}" if said else "")
         kwargs: dict[str, t.Any] = {
             "status": resp.status_code,
             "code": code,
             "brevo_message": message,
             "metadata": metadata,
         }
-        if resp.status_code in (401, 402, 403):
-            return BrevoAuthError(text, **kwargs)
-        if resp.status_code == 404:
+        if status in AUTH_HINTS:
+            return BrevoAuthError(f"{text}: {AUTH_HINTS[status]}", **kwargs)
+        if status == 404 and code is None:
+            # Brevo names every missing object (document_not_found); a bare 404 is a path
+            # that does not exist: the API URL is wrong, not the record
+            hint = (
+                f"no such endpoint at {self.api_url}{path}: the api_url setting must be "
+                "Brevo's API base ending in /v3, e.g. https://api.brevo.com/v3"
+            )
+            return BrevoSystemic(f"{text}: {hint}", **kwargs)
+        if status == 404:
             return BrevoNotFound(text, **kwargs)
         if metadata.get("duplicate_identifiers"):
             return BrevoConflict(text, **kwargs)
@@ -286,11 +308,19 @@ class BrevoClient:
                 )
             except TRANSPORT_ERRORS as exc:
                 kind = type(exc).__name__
-                if not idempotent:
+                refused = connection_refused(exc)
+                if refused and _is_loopback((urlsplit(url).hostname or "").lower()):
+                    raise BrevoSystemic(not_running_message(url)) from None
+                if refused:  # nothing was sent, so even a create may be tried again
+                    kind = "connection refused"
+                if not idempotent and not refused:
                     msg = f"Brevo {key}: {kind}; the request may have been applied"
                     raise BrevoUncertain(msg) from None
                 if attempt >= self.max_tries:
-                    msg = f"Brevo {key}: {kind} after {attempt} tries"
+                    msg = (
+                        f"Brevo {key}: cannot reach {_origin(url)} ({kind}) after {attempt} "
+                        "tries: check the api_url setting and the network"
+                    )
                     raise BrevoSystemic(msg) from None
                 delay = self._backoff(attempt)
                 LOGGER.warning("Brevo %s: %s, retry %d in %.2fs", key, kind, attempt, delay)
@@ -392,6 +422,53 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _origin(url: str) -> str:
+    """`scheme://host[:port]`: no path, no query string."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def not_running_message(url: str) -> str:
+    """The one line for a loopback api_url where nothing listens: a sandbox not started."""
+    return (
+        f"nothing answers at {_origin(url)} (connection refused; setting api_url): is the "
+        f"sandbox running? Start it with {START_SANDBOX}"
+    )
+
+
+def probe_loopback(api_url: str, timeout: float = 2.0) -> None:
+    """For a loopback api_url, a TCP connect (no request, no rate-limit bucket): a sandbox that
+    is not running is reported at the first record, not at the first flush minutes later.
+    Other hosts are left to the request loop and its retries."""
+    parts = urlsplit(api_url)
+    host = (parts.hostname or "").lower()
+    if not _is_loopback(host):
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except ConnectionRefusedError:
+        raise BrevoSystemic(not_running_message(api_url)) from None
+    except OSError:
+        return  # anything else: the request loop decides
+
+
+def connection_refused(exc: BaseException) -> bool:
+    """Nothing listens at the address: the request never left (requests wraps the socket
+    error in urllib3 errors, kept in `args` and `reason`)."""
+    todo: list[BaseException] = [exc]
+    seen = 0
+    while todo and seen < 20:
+        current = todo.pop()
+        seen += 1
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        linked += list(current.args)
+        todo.extend(x for x in linked if isinstance(x, BaseException))
+    return False
 
 
 def check_api_url(api_url: str) -> None:

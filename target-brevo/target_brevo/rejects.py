@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import threading
 import typing as t
@@ -21,6 +23,30 @@ VALUE_LOSSES = {"invalid_value", "value_not_stored"}
 WARN_PER_CODE = 10
 
 
+def problem_digest(entry: t.Mapping[str, t.Any]) -> str:
+    """What makes two rejects the same problem: stream, key, code, field and reason (the reason
+    names the offending value, so a record rejected again for other content is a new problem).
+    Computed from the line itself, so files written before this existed are read too."""
+    parts = [entry.get(k) for k in ("stream", "key", "code", "field", "reason")]
+    return hashlib.sha256(dumps(parts).encode()).hexdigest()
+
+
+def read_digests(path: Path | None) -> set[str]:
+    """The problems already in a rejects file (unreadable lines are skipped)."""
+    if path is None or not path.is_file():
+        return set()
+    found: set[str] = set()
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                found.add(problem_digest(entry))
+    return found
+
+
 class TooManyRejectsError(RuntimeError):
     """More rejects than `max_rejects`: the run fails before STATE moves."""
 
@@ -31,6 +57,11 @@ class Rejects:
     Notes (a contact written without its phone number, a value Brevo did not store)
     are rejects too: they name the field that was dropped while the rest of the
     record was written.
+
+    A problem already in the file (same stream, key, code, field and reason: a no-change
+    rerun rejects the same records again) is counted for this run (``count``, ``max_rejects``)
+    but not appended again nor counted as new: the file holds each problem once, from its
+    first sighting, and ``new`` says how many this run added.
     """
 
     def __init__(self, path: str | None, max_rejects: int | None) -> None:
@@ -40,6 +71,8 @@ class Rejects:
         self.not_written = 0  # records that did not reach Brevo: these count for max_rejects
         self.by_code: dict[str, int] = {}
         self.entries: list[dict[str, t.Any]] = []
+        self.new = 0  # problems not in the file before (appended to it)
+        self._known = read_digests(self.path)
         self._lock = threading.Lock()
 
     def add(
@@ -68,12 +101,19 @@ class Rejects:
                 self.not_written += 1
             self.by_code[code] = self.by_code.get(code, 0) + 1
             self.entries.append(entry)
-            if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as fh:
-                    fh.write(dumps(entry) + "\n")
+            digest = problem_digest(entry)
+            repeat = digest in self._known
+            if not repeat:
+                self._known.add(digest)
+                self.new += 1
+                if self.path is not None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    with self.path.open("a", encoding="utf-8") as fh:
+                        fh.write(dumps(entry) + "\n")
             seen = self.by_code[code]
-        if seen <= WARN_PER_CODE:
+        if repeat:
+            LOGGER.debug("Rejected again %s %s: %s (%s)", stream, key, reason, code)
+        elif seen <= WARN_PER_CODE:
             LOGGER.warning("Rejected %s %s: %s (%s)", stream, key, reason, code)
             if seen == WARN_PER_CODE:
                 LOGGER.warning(
@@ -88,6 +128,9 @@ class Rejects:
         """One line for the end of a run: counts per code and where the details are."""
         codes = ", ".join(f"{n} {code}" for code, n in sorted(self.by_code.items()))
         where = f"; details in {self.path}" if self.path else ""
+        again = self.count - self.new
+        if again:  # a rerun meeting the same problems: say how many are news
+            codes += f"; {self.new} new, {again} already in the rejects file"
         return (
             f"{self.count} rejects ({codes}), {self.not_written} of them records or values "
             f"that did not reach Brevo{where}"

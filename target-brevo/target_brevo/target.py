@@ -9,9 +9,10 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.target_base import Target
 
-from target_brevo.client import check_api_url
+from target_brevo.client import BrevoSystemic, check_api_url, probe_loopback
 from target_brevo.deletes import DEFAULT_POLICY, POLICIES, Reconciler
 from target_brevo.mapping import prefix_conflicts
+from target_brevo.rejects import TooManyRejectsError
 from target_brevo.sinks.base import StagingSink
 from target_brevo.sync import Syncer
 
@@ -236,7 +237,28 @@ class TargetBrevo(Target):
             default=3,
             description="The guard lets a version through that would handle at most this many.",
         ),
+        # declared here so the SDK's built-in (default append-only) is not shown: it means
+        # nothing to this target
+        th.Property(
+            "load_method",
+            th.StringType,
+            default="upsert",
+            allowed_values=["upsert", "append-only", "overwrite"],
+            description=(
+                "Ignored: every write is an upsert keyed by the stream's primary keys "
+                "(contacts by EXT_ID, lists and drafts by their [key] suffix)."
+            ),
+        ),
     ).to_dict()
+
+    @classmethod
+    def invoke(cls, **kwargs: t.Any) -> None:
+        """The command line: an error that stops the run (credentials, an unreachable API,
+        too many rejects) ends it with one line instead of a traceback."""
+        try:
+            super().invoke(**kwargs)
+        except (BrevoSystemic, TooManyRejectsError) as exc:
+            raise SystemExit(f"target-brevo: {exc}") from None
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -322,6 +344,14 @@ class TargetBrevo(Target):
             if problems:
                 raise ConfigValidationError(problems[0], errors=problems)
             self._contact_streams.append(stream_name)
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        """The first record checks that a loopback Brevo (the sandbox) is listening."""
+        if not self.__dict__.get("_probed"):
+            self.__dict__["_probed"] = True
+            if not self.config.get("dry_run"):
+                probe_loopback(str(self.config.get("api_url") or "https://api.brevo.com/v3"))
+        super()._process_record_message(message_dict)
 
     def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
         """Every drain stages all sinks, then writes in dependency order."""

@@ -92,6 +92,7 @@ class ContactsStream(ActiveCampaignStream):
     replication_key = "udate"
     server_filter = "filters[updated_after]"
     schema = ActiveCampaignStream.load_schema("contacts")
+    resume_note = "resumable: each id range's position is saved with every STATE"
     #: Contacts ranges read at once (threads); the pacer keeps the total under the limit.
     workers = 6
     #: At most this many id ranges (several per worker, so the tail stays busy).
