@@ -288,7 +288,12 @@ class TargetBrevo(Target):
         return self._reconciler
 
     def _process_record_message(self, message_dict: dict) -> None:
-        """The message's full-table version, for the `deletes` sinks (the SDK drops it)."""
+        """The message's full-table version, for the `deletes` sinks (the SDK drops it); the
+        first record also checks that a loopback Brevo (the sandbox) is listening."""
+        if not self.__dict__.get("_probed"):
+            self.__dict__["_probed"] = True
+            if not self.config.get("dry_run"):
+                probe_loopback(str(self.config.get("api_url") or "https://api.brevo.com/v3"))
         version = message_dict.get("version")
         self.record_version = int(version) if isinstance(version, int) else None
         super()._process_record_message(message_dict)
@@ -344,14 +349,6 @@ class TargetBrevo(Target):
             if problems:
                 raise ConfigValidationError(problems[0], errors=problems)
             self._contact_streams.append(stream_name)
-
-    def _process_record_message(self, message_dict: dict) -> None:
-        """The first record checks that a loopback Brevo (the sandbox) is listening."""
-        if not self.__dict__.get("_probed"):
-            self.__dict__["_probed"] = True
-            if not self.config.get("dry_run"):
-                probe_loopback(str(self.config.get("api_url") or "https://api.brevo.com/v3"))
-        super()._process_record_message(message_dict)
 
     def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
         """Every drain stages all sinks, then writes in dependency order."""
