@@ -12,6 +12,7 @@ import socket
 import typing as t
 
 import pytest
+import requests
 from sandbox.testing import SandboxProcess
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from tap_activecampaign.tap import TapActiveCampaign
@@ -36,6 +37,12 @@ CONFIG: dict[str, t.Any] = {
 @pytest.fixture(scope="module", autouse=True)
 def _sandbox() -> t.Iterator[SandboxProcess]:
     with SandboxProcess("activecampaign", port=PORT, contacts=150, seed=3, rate_limit=0) as sb:
+        # the webhooks stream lists registered webhooks (none on a fresh account); closed
+        # loopback URLs, so a delivery never leaves the host
+        r = requests.post(f"{sb.api_url}/webhooks", headers={"Api-Token": sb.token}, json={
+            "webhook": {"name": "standard", "url": "http://127.0.0.1:9/hook",
+                        "events": ["update"], "sources": ["admin"]}}, timeout=10)
+        assert r.status_code == 201, r.text
         yield sb
 
 

@@ -82,6 +82,9 @@ class TagSync:
         # record comes later in the run, else reported at the end
         self.waiting: dict[str, tuple[str, t.Any]] = {}
         self.untagged: dict[str, str] = {}  # ext_id → attribute: records without tags
+        # ext_ids whose contact record of this run carried its whole set of tags: their
+        # contact_tags rows, in whatever flush, never override it
+        self.carried: set[str] = set()
         self.unknown_reported: set[str] = set()
         self.final = False
 
@@ -134,6 +137,7 @@ class TagSync:
         """A contact record of this run; without tags of its own it may lose them all at
         the end of a full scan of contact_tags that has no row for it."""
         if carries_tags:
+            self.carried.add(ext_id)
             self.untagged.pop(ext_id, None)
             self.waiting.pop(ext_id, None)
             return
@@ -197,8 +201,10 @@ class TagSync:
             if ext_id in rejected:
                 continue
             row = writer.rows.get(ext_id)
-            if row is not None and row.full and touched.attribute in row.attrs:
-                continue  # the contact record carried its whole set of tags
+            if ext_id in self.carried or (
+                row is not None and row.full and touched.attribute in row.attrs
+            ):
+                continue  # the contact record (this flush or an earlier one) carried its tags
             writer.resolver.ensure_attribute(touched.attribute, "text")
             change = TagChange(
                 touched.attribute,
