@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import ipaddress
 import itertools
 import logging
 import typing as t
@@ -29,6 +28,7 @@ from tap_activecampaign.timestamps import format_utc
 from tap_activecampaign.unreachable import (
     ServiceUnreachable,
     give_up_message,
+    is_loopback,
     raise_if_not_running,
 )
 
@@ -50,7 +50,6 @@ MAX_ID_KEY = "max_id"
 #: Transient 4xx statuses (request timeout, too early) retried like 5xx.
 RETRIABLE_4XX = frozenset({408, 425})
 RETRY_MAX_SECONDS = 30.0
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 class ConfigError(ValueError):
@@ -74,22 +73,13 @@ def normalize_api_url(value: str) -> str:
     if parsed.username or parsed.password:
         msg = "api_url must not carry credentials; put the key in api_token"
         raise ConfigError(msg)
-    if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
+    if parsed.scheme == "http" and not is_loopback(parsed.hostname):
         msg = "api_url must use https (http is accepted only for loopback hosts)"
         raise ConfigError(msg)
     path = parsed.path.rstrip("/")
     if path.lower().endswith("/api/3"):
         path = path[: -len("/api/3")]
     return urlunparse((parsed.scheme, parsed.netloc, f"{path}/api/3", "", "", ""))
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
