@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from target_brevo.serialize import dumps
+from target_brevo.settings import DEFAULTS
 
 LOGGER = logging.getLogger("target_brevo.client")
 
@@ -265,7 +266,7 @@ class BrevoClient:
             # that does not exist: the API URL is wrong, not the record
             hint = (
                 f"no such endpoint at {self.api_url}{path}: the api_url setting must be "
-                "Brevo's API base ending in /v3, e.g. https://api.brevo.com/v3"
+                f"Brevo's API base ending in /v3, e.g. {DEFAULTS['api_url']}"
             )
             return BrevoSystemic(f"{text}: {hint}", **kwargs)
         if status == 404:

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from target_brevo.client import BrevoInvalid, BrevoNotFound
 from target_brevo.mapping import stream_mapping
 from target_brevo.resolve import draft_keys, key_of
+from target_brevo.settings import Settings
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,10 +52,6 @@ if t.TYPE_CHECKING:
 
 LOGGER = logging.getLogger("target_brevo.deletes")
 
-POLICIES = ("ignore", "mark", "delete")
-DEFAULT_POLICY = "mark"
-DEFAULT_GUARD_PERCENT = 90
-DEFAULT_GUARD_MIN_COUNT = 3
 DELETED_ATTRIBUTE = "AC_DELETED_AT"
 DELETED_MARK = "[deleted in ActiveCampaign] "
 CONTACTS_PAGE = 1000  # Brevo's maximum for GET /contacts
@@ -178,15 +175,10 @@ class Reconciler:
 
     def __init__(self, syncer: Syncer) -> None:
         self.syncer = syncer
-        config = syncer.config
-        self.policy = str(config.get("delete_policy") or DEFAULT_POLICY)
-        if self.policy not in POLICIES:
-            msg = f"delete_policy must be one of {', '.join(POLICIES)}, not {self.policy!r}"
-            raise ValueError(msg)
-        percent = config.get("delete_guard_percent")
-        self.guard_ratio = int(DEFAULT_GUARD_PERCENT if percent is None else percent) / 100
-        floor = config.get("delete_guard_min_count")
-        self.guard_min = int(DEFAULT_GUARD_MIN_COUNT if floor is None else floor)
+        settings = Settings.of(syncer.config)
+        self.policy = settings.delete_policy
+        self.guard_ratio = settings.delete_guard_percent / 100
+        self.guard_min = settings.delete_guard_min_count
         self.versions: dict[str, Version] = {}
         self.summary: dict[str, dict[str, int]] = {}
 

@@ -12,6 +12,8 @@ import typing as t
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from target_brevo.settings import Settings
+
 KINDS = (
     "contacts",
     "contact_attribute_values",
@@ -103,14 +105,14 @@ CONTACT_REFERENCING_KINDS = (
 )
 
 
-def _raw_mapping(config: t.Mapping[str, t.Any], stream_name: str) -> tuple[dict[str, t.Any], bool]:
+def _raw_mapping(settings: Settings, stream_name: str) -> tuple[dict[str, t.Any], bool]:
     """(mapping, is an ActiveCampaign default) before the prefix is settled."""
-    configured = (config.get("stream_mapping") or {}).get(stream_name)
-    base = DEFAULT_AC_MAPPING.get(stream_name) if config.get("use_default_mapping", True) else None
+    configured = settings.stream_mapping.get(stream_name)
+    base = DEFAULT_AC_MAPPING.get(stream_name) if settings.use_default_mapping else None
     if configured is None:
         if base is not None:
             return copy.deepcopy(base), True
-        return {"kind": config.get("default_kind") or "ignore"}, False
+        return {"kind": settings.default_kind}, False
     is_ac = bool(base) and configured.get("kind", base["kind"]) == base["kind"]  # type: ignore[index]
     mapping = copy.deepcopy(base) if is_ac and base else {}
     mapping.update(copy.deepcopy(configured))
@@ -121,19 +123,20 @@ def _raw_mapping(config: t.Mapping[str, t.Any], stream_name: str) -> tuple[dict[
     return mapping, is_ac
 
 
-def contacts_prefix(config: t.Mapping[str, t.Any], stream_name: str) -> str:
+def contacts_prefix(config: Settings | t.Mapping[str, t.Any], stream_name: str) -> str:
     """EXT_ID prefix of a contacts stream: its own `ext_id_prefix`, else the global one
     (`ac-`) for the ActiveCampaign default-mapped streams, else `<stream_name>-`, so two
     streams with the same primary keys never share contacts."""
-    mapping, is_ac = _raw_mapping(config, stream_name)
+    settings = Settings.of(config)
+    mapping, is_ac = _raw_mapping(settings, stream_name)
     if mapping.get("ext_id_prefix") is not None:
         return str(mapping["ext_id_prefix"])
     if is_ac:
-        return str(config.get("ext_id_prefix") or "ac-")
+        return settings.ext_id_prefix
     return f"{stream_name}-"
 
 
-def stream_mapping(config: t.Mapping[str, t.Any], stream_name: str) -> dict[str, t.Any]:
+def stream_mapping(config: Settings | t.Mapping[str, t.Any], stream_name: str) -> dict[str, t.Any]:
     """The effective mapping of one stream: configured, else the AC default, else ignore.
 
     `ext_id_prefix` is always settled: contacts streams see `contacts_prefix`; a stream
@@ -141,35 +144,39 @@ def stream_mapping(config: t.Mapping[str, t.Any], stream_name: str) -> dict[str,
     `contacts_stream`, else of the only contacts stream in `stream_mapping`, else the global
     `ext_id_prefix` (`ac-`).
     """
-    mapping, is_ac = _raw_mapping(config, stream_name)
+    settings = Settings.of(config)
+    mapping, is_ac = _raw_mapping(settings, stream_name)
     if mapping["kind"] == "contacts":
-        mapping["ext_id_prefix"] = contacts_prefix(config, stream_name)
+        mapping["ext_id_prefix"] = contacts_prefix(settings, stream_name)
     elif mapping.get("ext_id_prefix") is None:
         contacts_stream = mapping.get("contacts_stream")
         if contacts_stream is None and not is_ac:
             configured = [
                 name
-                for name, m in (config.get("stream_mapping") or {}).items()
-                if isinstance(m, dict) and _raw_mapping(config, name)[0]["kind"] == "contacts"
+                for name, m in settings.stream_mapping.items()
+                if isinstance(m, dict) and _raw_mapping(settings, name)[0]["kind"] == "contacts"
             ]
             if len(configured) == 1 and mapping["kind"] in CONTACT_REFERENCING_KINDS:
                 contacts_stream = configured[0]
         mapping["ext_id_prefix"] = (
-            contacts_prefix(config, str(contacts_stream))
+            contacts_prefix(settings, str(contacts_stream))
             if contacts_stream is not None
-            else str(config.get("ext_id_prefix") or "ac-")
+            else settings.ext_id_prefix
         )
     return mapping
 
 
-def prefix_conflicts(config: t.Mapping[str, t.Any], streams: t.Iterable[str]) -> list[str]:
+def prefix_conflicts(
+    config: Settings | t.Mapping[str, t.Any], streams: t.Iterable[str]
+) -> list[str]:
     """Messages for contacts streams among `streams` that would share an EXT_ID prefix."""
+    settings = Settings.of(config)
     owners: dict[str, str] = {}
     problems: list[str] = []
     for name in streams:
-        if _raw_mapping(config, name)[0]["kind"] != "contacts":
+        if _raw_mapping(settings, name)[0]["kind"] != "contacts":
             continue
-        prefix = contacts_prefix(config, name)
+        prefix = contacts_prefix(settings, name)
         if prefix in owners and owners[prefix] != name:
             problems.append(
                 f"streams {owners[prefix]!r} and {name!r} are both mapped to contacts with "
