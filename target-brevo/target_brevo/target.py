@@ -8,8 +8,9 @@ import typing as t
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.target_base import Target
 
-from target_brevo.client import BrevoSystemic, check_api_url, probe_loopback
+from target_brevo.api_url import check_api_url, probe_loopback
 from target_brevo.deletes import Reconciler
+from target_brevo.errors import BrevoSystemic
 from target_brevo.mapping import prefix_conflicts
 from target_brevo.rejects import TooManyRejectsError
 from target_brevo.settings import CONFIG_SCHEMA, Settings
