@@ -32,6 +32,7 @@ from target_brevo.errors import (
 )
 from target_brevo.pacing import Pacer, bucket_of
 from target_brevo.serialize import dumps
+from target_brevo.settings import DEFAULTS, Settings
 
 LOGGER = logging.getLogger("target_brevo.client")
 
@@ -62,9 +63,9 @@ class BrevoClient:
         api_url: str,
         api_key: str,
         *,
-        timeout: float = 60.0,
-        max_tries: int = 5,
-        retry_base_seconds: float = 1.0,
+        timeout: float = DEFAULTS["request_timeout"],
+        max_tries: int = DEFAULTS["max_tries"],
+        retry_base_seconds: float = DEFAULTS["retry_base_seconds"],
         retry_max_seconds: float = 60.0,
         max_rate_limit_waits: int = 50,
         sleep: t.Callable[[float], None] = time.sleep,
@@ -92,6 +93,19 @@ class BrevoClient:
         self.sleep = sleep
         self.pacers = {name: Pacer(name) for name in ("contacts", "events", "other")}
         self.stats: dict[str, int] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: t.Any) -> BrevoClient:
+        """The client for the target's settings (api_url, api_key, request_timeout,
+        max_tries, retry_base_seconds); `kwargs` as for the constructor."""
+        return cls(
+            settings.api_url,
+            settings.api_key,
+            timeout=settings.request_timeout,
+            max_tries=settings.max_tries,
+            retry_base_seconds=settings.retry_base_seconds,
+            **kwargs,
+        )
 
     # -- helpers -----------------------------------------------------------------------
     def _backoff(self, attempt: int) -> float:

@@ -7,6 +7,7 @@ import pathlib
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
+from target_brevo.client import BrevoClient
 from target_brevo.settings import CONFIG_SCHEMA, DEFAULTS, Settings
 from target_brevo.target import TargetBrevo
 
@@ -100,3 +101,20 @@ def test_each_default_literal_is_written_once(key: str) -> None:
     }
     assert sum(found.values()) == 1, {k: n for k, n in found.items() if n}
     assert found["settings.py"] == 1
+
+
+def test_the_client_takes_its_settings() -> None:
+    settings = Settings.from_config(
+        {"api_key": "k", "api_url": "http://127.0.0.1:1/v3/", "max_tries": 2,
+         "request_timeout": 7, "retry_base_seconds": 0.25}
+    )
+    client = BrevoClient.from_settings(settings)
+    try:
+        assert client.api_url == "http://127.0.0.1:1/v3"
+        assert (client.max_tries, client.timeout, client.retry_base) == (2, 7.0, 0.25)
+        default = BrevoClient.from_settings(Settings.from_config({"api_key": "k"}))
+        assert default.api_url == DEFAULTS["api_url"]
+        assert (default.max_tries, default.timeout) == (DEFAULTS["max_tries"], 60.0)
+        default.close()
+    finally:
+        client.close()
