@@ -183,7 +183,8 @@ def run(target_cls: t.Any, cfg: dict[str, t.Any], lines: list[dict[str, t.Any]])
 
 
 def diff_memory(keys_n: int) -> dict[str, t.Any]:
-    from target_brevo.deletes import Reconciler, Version
+    from target_brevo.delete_scans import Version
+    from target_brevo.deletes import Reconciler
 
     class Syncer:
         config: t.ClassVar[dict[str, t.Any]] = {"delete_policy": "delete"}

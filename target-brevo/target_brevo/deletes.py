@@ -25,24 +25,29 @@ in STATE). A version smaller than ``delete_guard_percent`` (90) percent of that,
 version, stops the run with an operator-readable error before anything is touched, unless it
 would handle at most ``delete_guard_min_count`` objects.
 
-Memory: a version's keys are a bitmap over the id range (ActiveCampaign ids are dense integers:
-1M keys take about 125 kB), or a sorted ``array('q')`` when they are sparse; candidates are kept
-as flat ``array('q')`` columns.
+This module is the policy and the guard; the version keys and the scans of what Brevo holds
+(and their memory bounds) are in delete_scans.py.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import datetime as dt
 import logging
 import typing as t
-from array import array
-from dataclasses import dataclass, field
 
-from target_brevo.client import BrevoInvalid, BrevoNotFound
+from target_brevo.delete_scans import (
+    DELETED_ATTRIBUTE,
+    DELETED_MARK,
+    Census,
+    Version,
+    contacts_census,
+    named_census,
+)
+from target_brevo.errors import BrevoInvalid, BrevoNotFound
 from target_brevo.mapping import stream_mapping
-from target_brevo.resolve import draft_keys, key_of
+from target_brevo.name_keys import draft_keys, key_of
+from target_brevo.settings import Settings
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,12 +56,6 @@ if t.TYPE_CHECKING:
 
 LOGGER = logging.getLogger("target_brevo.deletes")
 
-POLICIES = ("ignore", "mark", "delete")
-DEFAULT_POLICY = "mark"
-DEFAULT_GUARD_PERCENT = 90
-DEFAULT_GUARD_MIN_COUNT = 3
-DELETED_ATTRIBUTE = "AC_DELETED_AT"
-DELETED_MARK = "[deleted in ActiveCampaign] "
 CONTACTS_PAGE = 1000  # Brevo's maximum for GET /contacts
 SAMPLE = 5
 
@@ -65,128 +64,15 @@ class DeleteGuardError(RuntimeError):
     """A suspiciously small version: nothing was deleted, the run stops before STATE."""
 
 
-class KeySet:
-    """The integer keys of one version: appended while records arrive, then frozen."""
-
-    def __init__(self) -> None:
-        self._raw: array[int] | None = array("q")
-        self._bits: bytearray | None = None
-        self._sorted: array[int] | None = None
-        self.count = 0
-        self.max_key = -1
-
-    def add(self, key: int) -> None:
-        if self._raw is None:
-            msg = "KeySet is frozen"
-            raise RuntimeError(msg)
-        self._raw.append(key)
-        self.max_key = max(self.max_key, key)
-
-    def freeze(self) -> None:
-        raw, self._raw = self._raw, None
-        if raw is None:
-            return
-        n = len(raw)
-        if n and min(raw) >= 0 and self.max_key < 64 * n + (1 << 20):
-            bits = bytearray(self.max_key // 8 + 1)
-            for key in raw:
-                bits[key >> 3] |= 1 << (key & 7)
-            self._bits = bits
-            self.count = sum(b.bit_count() for b in bits)
-        else:
-            ordered = array("q", sorted(set(raw)))
-            self._sorted = ordered
-            self.count = len(ordered)
-
-    def __contains__(self, key: object) -> bool:
-        if not isinstance(key, int):
-            return False
-        if self._bits is not None:
-            return 0 <= key <= self.max_key and bool(self._bits[key >> 3] & (1 << (key & 7)))
-        if self._sorted is not None:
-            i = bisect.bisect_left(self._sorted, key)
-            return i < len(self._sorted) and self._sorted[i] == key
-        return False
-
-    def nbytes(self) -> int:
-        """Memory held by the key storage."""
-        total = 0
-        for part in (self._raw, self._sorted):
-            if part is not None:
-                total += part.itemsize * len(part)
-        if self._bits is not None:
-            total += len(self._bits)
-        return total
-
-
-@dataclass
-class Version:
-    """The keys received for one version of one stream."""
-
-    stream: str
-    version: int
-    keys: KeySet = field(default_factory=KeySet)
-    bad_keys: int = 0
-
-
-@dataclass
-class Candidates:
-    """Pipeline objects absent from a version, as flat columns (memory-bounded)."""
-
-    ids: array[int] = field(default_factory=lambda: array("q"))  # Brevo ids
-    keys: array[int] = field(default_factory=lambda: array("q"))  # source keys
-    list_start: array[int] = field(default_factory=lambda: array("q"))
-    list_ids: array[int] = field(default_factory=lambda: array("q"))  # flat list memberships
-    names: list[str] = field(default_factory=list)  # lists and drafts only (few)
-
-    def add(self, brevo_id: int, key: int, lists: t.Iterable[int] = (), name: str = "") -> None:
-        self.ids.append(brevo_id)
-        self.keys.append(key)
-        self.list_start.append(len(self.list_ids))
-        self.list_ids.extend(lists)
-        if name:
-            self.names.append(name)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def lists_of(self, i: int) -> list[int]:
-        end = self.list_start[i + 1] if i + 1 < len(self.list_start) else len(self.list_ids)
-        return list(self.list_ids[self.list_start[i]:end])
-
-
-@dataclass
-class Census:
-    """What the pipeline holds in Brevo for one stream, against one version."""
-
-    live: int = 0  # ours, not marked deleted: the guard's reference
-    marked: int = 0
-    newer: int = 0  # keys above the version's highest key: never candidates
-    candidates: Candidates = field(default_factory=Candidates)
-
-
-def int_key(text: str, prefix: str) -> int | None:
-    """``ac-123`` → 123 for the prefix ``ac-``; anything else is not ours."""
-    if not text.startswith(prefix):
-        return None
-    rest = text[len(prefix):]
-    return int(rest) if rest.isascii() and rest.isdigit() else None
-
-
 class Reconciler:
     """Collects version keys per stream; handles a completed version per `delete_policy`."""
 
     def __init__(self, syncer: Syncer) -> None:
         self.syncer = syncer
-        config = syncer.config
-        self.policy = str(config.get("delete_policy") or DEFAULT_POLICY)
-        if self.policy not in POLICIES:
-            msg = f"delete_policy must be one of {', '.join(POLICIES)}, not {self.policy!r}"
-            raise ValueError(msg)
-        percent = config.get("delete_guard_percent")
-        self.guard_ratio = int(DEFAULT_GUARD_PERCENT if percent is None else percent) / 100
-        floor = config.get("delete_guard_min_count")
-        self.guard_min = int(DEFAULT_GUARD_MIN_COUNT if floor is None else floor)
+        settings = Settings.of(syncer.config)
+        self.policy = settings.delete_policy
+        self.guard_ratio = settings.delete_guard_percent / 100
+        self.guard_min = settings.delete_guard_min_count
         self.versions: dict[str, Version] = {}
         self.summary: dict[str, dict[str, int]] = {}
 
@@ -303,30 +189,11 @@ class Reconciler:
         self, version: Version, prefix: str, folder_lists: set[int],
         pages: t.Iterable[dict[str, t.Any]] | None = None,
     ) -> Census:
-        """One pass over Brevo's contacts: ours, live, and those absent from the version."""
-        census = Census()
-        keys = version.keys
-        include_marked = self.policy == "delete"
+        """One pass over Brevo's contacts (`pages`, else all of them, read here)."""
         rows = pages if pages is not None else self._pages("/contacts", "contacts",
                                                            CONTACTS_PAGE)
-        for contact in rows:
-            attributes = contact.get("attributes") or {}
-            key = int_key(str(attributes.get("EXT_ID") or ""), prefix)
-            if key is None:
-                continue  # not created by this pipeline for this stream: never touched
-            marked = bool(attributes.get(DELETED_ATTRIBUTE))
-            if marked:
-                census.marked += 1
-            else:
-                census.live += 1
-            if key > keys.max_key:
-                census.newer += 1
-                continue
-            if key in keys or (marked and not include_marked):
-                continue
-            lists = [i for i in contact.get("listIds") or [] if i in folder_lists]
-            census.candidates.add(int(contact["id"]), key, lists)
-        return census
+        return contacts_census(rows, version, prefix, folder_lists,
+                               include_marked=self.policy == "delete")
 
     def _contacts(self, version: Version, covered: str) -> None:
         syncer = self.syncer
@@ -374,18 +241,10 @@ class Reconciler:
         syncer = self.syncer
         resolver = syncer.resolver
         prefix = f"{resolver.prefix}list-"
-        census = Census()
-        for key, (list_id, name) in sorted(self._folder_lists().items()):
-            source = int_key(key, prefix)
-            if source is None:
-                continue  # [ac-all] and foreign keys
-            marked = name.startswith(DELETED_MARK)
-            census.marked += marked
-            census.live += not marked
-            if source > version.keys.max_key:
-                census.newer += 1
-            elif source not in version.keys and (not marked or self.policy == "delete"):
-                census.candidates.add(list_id, source, name=name)
+        census = named_census(
+            ((list_id, key, name) for key, (list_id, name) in sorted(self._folder_lists().items())),
+            prefix, version, include_marked=self.policy == "delete",
+        )
         self._check("lists", version, census)
         cands = census.candidates
         if not self._report(version, "lists", census, [f"{prefix}{k}" for k in cands.keys]):
@@ -419,19 +278,11 @@ class Reconciler:
         syncer = self.syncer
         resolver = syncer.resolver
         prefix = f"{resolver.prefix}campaign-"
-        census = Census()
-        for identity, item in sorted(resolver.campaigns().items()):
-            source = int_key(identity, prefix)
-            if source is None:
-                continue
-            name = str(item.get("name") or "")
-            marked = name.startswith(DELETED_MARK)
-            census.marked += marked
-            census.live += not marked
-            if source > version.keys.max_key:
-                census.newer += 1
-            elif source not in version.keys and (not marked or self.policy == "delete"):
-                census.candidates.add(int(item["id"]), source, name=name)
+        census = named_census(
+            ((item.get("id"), identity, str(item.get("name") or ""))
+             for identity, item in sorted(resolver.campaigns().items())),
+            prefix, version, include_marked=self.policy == "delete",
+        )
         self._check("campaign drafts", version, census)
         cands = census.candidates
         if not self._report(version, "campaign drafts", census,

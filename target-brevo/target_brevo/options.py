@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import typing as t
 
-from target_brevo.mapping import split_multi
+from target_brevo.conversions import split_multi
 
 if t.TYPE_CHECKING:
-    from target_brevo.resolve import Attribute
+    from target_brevo.attribute_catalog import Attribute
 
 MAX_LABEL = 200
 FIRST_NEW_VALUE = 1_000_000_000

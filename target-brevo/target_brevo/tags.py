@@ -27,7 +27,7 @@ import logging
 import typing as t
 from dataclasses import dataclass, field
 
-from target_brevo.mapping import attribute_name, tags_value
+from target_brevo.conversions import attribute_name, tags_value
 
 if t.TYPE_CHECKING:
     from target_brevo.sinks.contacts import ContactWriter, Row

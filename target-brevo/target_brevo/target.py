@@ -5,14 +5,15 @@ from __future__ import annotations
 import copy
 import typing as t
 
-from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.target_base import Target
 
-from target_brevo.client import BrevoSystemic, check_api_url, probe_loopback
-from target_brevo.deletes import DEFAULT_POLICY, POLICIES, Reconciler
+from target_brevo.api_url import check_api_url, probe_loopback
+from target_brevo.deletes import Reconciler
+from target_brevo.errors import BrevoSystemic
 from target_brevo.mapping import prefix_conflicts
 from target_brevo.rejects import TooManyRejectsError
+from target_brevo.settings import CONFIG_SCHEMA, Settings
 from target_brevo.sinks.base import StagingSink
 from target_brevo.sync import Syncer
 
@@ -21,12 +22,6 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.sinks import Sink
 
-SENDER = th.ObjectType(
-    th.Property("name", th.StringType, description="Sender name shown in the draft."),
-    th.Property("email", th.StringType, description="A sender address verified in Brevo."),
-    th.Property("id", th.IntegerType, description="Or the id of a Brevo sender."),
-)
-
 
 class TargetBrevo(Target):
     """Singer target for the Brevo API v3."""
@@ -34,222 +29,7 @@ class TargetBrevo(Target):
     name = "target-brevo"
     default_sink_class = StagingSink
 
-    config_jsonschema = th.PropertiesList(
-        th.Property(
-            "api_key",
-            th.StringType,
-            required=True,
-            secret=True,
-            description="Brevo API key (`xkeysib-…`). Never logged.",
-        ),
-        th.Property(
-            "api_url",
-            th.StringType,
-            default="https://api.brevo.com/v3",
-            description="Brevo API base URL; `http` is accepted only for loopback hosts.",
-        ),
-        th.Property(
-            "stream_mapping",
-            th.ObjectType(additional_properties=True),
-            default={},
-            description=(
-                'Stream name → object: `{"kind": KIND, ...options}`; KIND is one of contacts, '
-                "contact_attribute_values, list_memberships, lists, attributes, "
-                "attribute_options, campaigns, campaign_messages, events, ignore. Merged over "
-                "the ActiveCampaign defaults (see README). Contacts options: `email`, `phone`, "
-                "`fields` (source field → attribute name or `{attribute, type}`; omitted = "
-                "every other property, typed from the schema), `tags`, `tags_attribute`, "
-                "`blocklist_when`, `ext_id_prefix`. Events options: `event_name` or "
-                "`event_name_field`, `contact_field` (→ ext_id) and/or `email_field`, "
-                "`date_field`. Memberships: `contact`, `list`, `status`, `status_map`."
-            ),
-        ),
-        th.Property(
-            "use_default_mapping",
-            th.BooleanType,
-            default=True,
-            description="Apply the ActiveCampaign defaults to streams named like the AC tap's.",
-        ),
-        th.Property(
-            "default_kind",
-            th.StringType,
-            default="ignore",
-            description="Kind for streams with no mapping (e.g. `contacts` or `ignore`).",
-        ),
-        th.Property(
-            "list_folder",
-            th.StringType,
-            default="ActiveCampaign",
-            description="Brevo folder holding the synced lists.",
-        ),
-        th.Property(
-            "ext_id_prefix",
-            th.StringType,
-            default="ac-",
-            description="Prefix of EXT_ID and of the `[key]` suffix of list/campaign names.",
-        ),
-        th.Property(
-            "default_phone_region",
-            th.StringType,
-            default="US",
-            description="Region (ISO 3166 alpha-2) for phone numbers without a country code.",
-        ),
-        th.Property(
-            "campaign_sender",
-            SENDER,
-            description=(
-                "Sender of the campaign drafts: a sender verified in Brevo (`name` + `email`, "
-                "or its `id`; see GET /senders). Required for campaign drafts: without it "
-                "campaign and message records are rejects (`missing_sender`)."
-            ),
-        ),
-        th.Property(
-            "unlinked_messages_as_drafts",
-            th.BooleanType,
-            default=False,
-            description=(
-                "Messages no campaign of the run links to become drafts of their own "
-                "(`[ac-message-<id>]`); off: they wait for their campaign."
-            ),
-        ),
-        th.Property(
-            "rejects_file",
-            th.StringType,
-            default="target-brevo-rejects.jsonl",
-            description="JSON-lines file of rejected records and dropped values.",
-        ),
-        th.Property(
-            "max_rejects",
-            th.IntegerType,
-            default=1000,
-            description=(
-                "The run fails (no STATE) when more records than this were not written or lost "
-                "a value (notes such as a dropped phone number do not count); -1 = no limit."
-            ),
-        ),
-        th.Property(
-            "dry_run",
-            th.BooleanType,
-            default=False,
-            description="Log the planned writes (counts and a sample); send no request.",
-        ),
-        th.Property(
-            "verify_values",
-            th.BooleanType,
-            default=True,
-            description="Read written contacts back and reject values Brevo did not store.",
-        ),
-        th.Property(
-            "import_max_bytes",
-            th.IntegerType,
-            default=7_500_000,
-            description="Maximum jsonBody size of one `/contacts/import` (Brevo: < 8 MB).",
-        ),
-        th.Property(
-            "membership_import_min_rows",
-            th.IntegerType,
-            default=300,
-            description="Smaller groups join lists with 150-per-call adds, not an import.",
-        ),
-        th.Property(
-            "poll_initial_seconds",
-            th.NumberType,
-            default=1.0,
-            description="Wait before the first `/processes` poll (plus the per-row estimate).",
-        ),
-        th.Property(
-            "poll_seconds_per_1000_rows",
-            th.NumberType,
-            default=0.5,
-            description="Estimated import time per 1,000 rows, waited before the first poll.",
-        ),
-        th.Property(
-            "poll_max_seconds",
-            th.NumberType,
-            default=120.0,
-            description="Longest wait between two polls of an import.",
-        ),
-        th.Property(
-            "import_timeout_seconds",
-            th.NumberType,
-            default=3600.0,
-            description="Fail the run when an import has not completed by then.",
-        ),
-        th.Property(
-            "request_timeout",
-            th.NumberType,
-            default=60.0,
-            description="HTTP timeout per request, in seconds.",
-        ),
-        th.Property(
-            "max_tries",
-            th.IntegerType,
-            default=5,
-            description="Tries per request for 5xx, 524, 425, timeouts and resets.",
-        ),
-        th.Property(
-            "retry_base_seconds",
-            th.NumberType,
-            default=1.0,
-            description="First backoff wait; doubles per retry (with jitter).",
-        ),
-        th.Property(
-            "batch_size_rows",
-            th.IntegerType,
-            default=25_000,
-            description=(
-                "Contacts per ordered flush (their values and memberships may be 20 times "
-                "as many rows); a full sink flushes every sink, in dependency order."
-            ),
-        ),
-        th.Property(
-            "events_batch_size",
-            th.IntegerType,
-            default=100,
-            description="Events per `POST /events/batch`.",
-        ),
-        th.Property(
-            "delete_policy",
-            th.StringType,
-            default=DEFAULT_POLICY,
-            allowed_values=list(POLICIES),
-            description=(
-                "What happens, when a complete version of a stream arrives (ACTIVATE_VERSION, "
-                "the reconciliation's id scans), to the Brevo objects this pipeline created "
-                "that the version lacks: `mark` (default: contacts get AC_DELETED_AT and leave "
-                "every synced list; lists are emptied and drafts renamed `[deleted in "
-                "ActiveCampaign] …`), `delete` (deleted in Brevo), `ignore`."
-            ),
-        ),
-        th.Property(
-            "delete_guard_percent",
-            th.IntegerType,
-            default=90,
-            description=(
-                "A version smaller than this percentage of the live objects the pipeline holds "
-                "in Brevo for that stream (or empty) handles nothing and stops the run before "
-                "STATE; 0 disables the guard."
-            ),
-        ),
-        th.Property(
-            "delete_guard_min_count",
-            th.IntegerType,
-            default=3,
-            description="The guard lets a version through that would handle at most this many.",
-        ),
-        # declared here so the SDK's built-in (default append-only) is not shown: it means
-        # nothing to this target
-        th.Property(
-            "load_method",
-            th.StringType,
-            default="upsert",
-            allowed_values=["upsert", "append-only", "overwrite"],
-            description=(
-                "Ignored: every write is an upsert keyed by the stream's primary keys "
-                "(contacts by EXT_ID, lists and drafts by their [key] suffix)."
-            ),
-        ),
-    ).to_dict()
+    config_jsonschema = CONFIG_SCHEMA
 
     @classmethod
     def invoke(cls, **kwargs: t.Any) -> None:
@@ -269,8 +49,9 @@ class TargetBrevo(Target):
         self._contact_streams: list[str] = []
         self._reconciler: Reconciler | None = None
         self.record_version: int | None = None
-        check_api_url(str(self.config.get("api_url") or "https://api.brevo.com/v3"))
-        problems = prefix_conflicts(self.config, list(self.config.get("stream_mapping") or {}))
+        self.settings = Settings.from_config(self.config)
+        check_api_url(self.settings.api_url)
+        problems = prefix_conflicts(self.settings, list(self.settings.stream_mapping))
         if problems:
             raise ConfigValidationError(problems[0], errors=problems)
 
@@ -292,8 +73,8 @@ class TargetBrevo(Target):
         first record also checks that a loopback Brevo (the sandbox) is listening."""
         if not self.__dict__.get("_probed"):
             self.__dict__["_probed"] = True
-            if not self.config.get("dry_run"):
-                probe_loopback(str(self.config.get("api_url") or "https://api.brevo.com/v3"))
+            if not self.settings.dry_run:
+                probe_loopback(self.settings.api_url)
         version = message_dict.get("version")
         self.record_version = int(version) if isinstance(version, int) else None
         super()._process_record_message(message_dict)
@@ -345,7 +126,7 @@ class TargetBrevo(Target):
     def check_contacts_stream(self, stream_name: str) -> None:
         """At a stream's SCHEMA: refuse a second contacts stream with the same prefix."""
         if stream_name not in self._contact_streams:
-            problems = prefix_conflicts(self.config, [*self._contact_streams, stream_name])
+            problems = prefix_conflicts(self.settings, [*self._contact_streams, stream_name])
             if problems:
                 raise ConfigValidationError(problems[0], errors=problems)
             self._contact_streams.append(stream_name)
@@ -381,7 +162,7 @@ class TargetBrevo(Target):
 
     def _write_state_message(self, state: dict) -> None:
         """A dry run wrote nothing, so its STATE must not move: none is emitted at all."""
-        if self.config.get("dry_run"):
+        if self.settings.dry_run:
             if not self._state_withheld_logged:
                 self._state_withheld_logged = True
                 self.logger.info("DRY RUN: STATE is withheld (nothing was written to Brevo)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 import requests
-from target_brevo.resolve import draft_keys, draft_label, with_key
+from target_brevo.name_keys import draft_keys, draft_label, with_key
 
 
 def test_campaigns_are_drafts_and_unchanged_ones_are_not_rewritten(

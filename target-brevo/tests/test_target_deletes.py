@@ -9,7 +9,8 @@ import typing as t
 import pytest
 import requests
 from sandbox.testing import SandboxProcess
-from target_brevo.deletes import DeleteGuardError, KeySet, Reconciler, Version
+from target_brevo.delete_scans import KeySet, Version
+from target_brevo.deletes import DeleteGuardError, Reconciler
 
 #: The helpers of conftest.py (importlib mode: test modules cannot import it), set per test.
 H: t.Any = None

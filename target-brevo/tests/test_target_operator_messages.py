@@ -14,13 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 from sandbox.testing import SandboxProcess
-from target_brevo.client import (
-    BrevoAuthError,
-    BrevoClient,
-    BrevoNotFound,
-    BrevoSystemic,
-    connection_refused,
-)
+from target_brevo.api_url import connection_refused
+from target_brevo.client import BrevoClient
+from target_brevo.errors import BrevoAuthError, BrevoNotFound, BrevoSystemic
 from target_brevo.rejects import Rejects
 
 EXE = str(Path(sys.executable).parent / "target-brevo")

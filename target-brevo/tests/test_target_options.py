@@ -131,8 +131,8 @@ def test_only_what_brevo_cannot_hold_is_rejected(brevo: t.Any, config_for: t.Any
 
 
 def test_missing_labels_and_new_category_values() -> None:
+    from target_brevo.attribute_catalog import Attribute
     from target_brevo.options import FIRST_NEW_VALUE, missing_labels, next_value
-    from target_brevo.resolve import Attribute
 
     size = Attribute("SIZE", "category", "category", {11: "Small", 12: "Large"})
     assert missing_labels("small", size) == []
@@ -162,7 +162,7 @@ class _RefusingClient:
         }
 
     def request(self, method: str, path: str, **kwargs: t.Any) -> t.Any:
-        from target_brevo.client import BrevoInvalid
+        from target_brevo.errors import BrevoInvalid
 
         self.writes.append((method, path, kwargs.get("body")))
         msg = "refused"

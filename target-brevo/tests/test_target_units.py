@@ -13,18 +13,9 @@ import typing as t
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
-from target_brevo.client import (
-    BrevoAuthError,
-    BrevoClient,
-    BrevoConflict,
-    BrevoInvalid,
-    BrevoSystemic,
-    BrevoUncertain,
-    Pacer,
-    bucket_of,
-    check_api_url,
-)
-from target_brevo.mapping import (
+from target_brevo.api_url import check_api_url
+from target_brevo.client import BrevoClient
+from target_brevo.conversions import (
     ConversionError,
     attribute_name,
     brevo_type_for_schema,
@@ -32,11 +23,20 @@ from target_brevo.mapping import (
     normalise_email,
     normalise_phone,
     same_value,
-    stream_mapping,
     tags_value,
 )
+from target_brevo.errors import (
+    BrevoAuthError,
+    BrevoConflict,
+    BrevoInvalid,
+    BrevoSystemic,
+    BrevoUncertain,
+)
+from target_brevo.lookups import create_then_lookup
+from target_brevo.mapping import stream_mapping
+from target_brevo.name_keys import key_of, with_key
+from target_brevo.pacing import Pacer, bucket_of
 from target_brevo.rejects import WARN_PER_CODE, Rejects, TooManyRejectsError
-from target_brevo.resolve import create_then_lookup, key_of, with_key
 from target_brevo.serialize import dumps
 from target_brevo.sync import Staged
 from target_brevo.target import TargetBrevo

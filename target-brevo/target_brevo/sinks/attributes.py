@@ -5,10 +5,11 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from target_brevo.mapping import AC_FIELD_TYPES, attribute_name
+from target_brevo.conversions import AC_FIELD_TYPES, attribute_name
 
 if t.TYPE_CHECKING:
-    from target_brevo.resolve import Attribute, Resolver
+    from target_brevo.attribute_catalog import Attribute
+    from target_brevo.resolve import Resolver
 
 
 @dataclass

@@ -14,9 +14,9 @@ import logging
 import typing as t
 from dataclasses import dataclass
 
-from target_brevo.client import BrevoInvalid
-from target_brevo.mapping import normalise_email
-from target_brevo.resolve import draft_label, with_key
+from target_brevo.conversions import normalise_email
+from target_brevo.errors import BrevoInvalid
+from target_brevo.name_keys import draft_label, with_key
 
 if t.TYPE_CHECKING:
     from target_brevo.sync import Staged, Syncer

@@ -18,8 +18,7 @@ import typing as t
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from target_brevo.client import BrevoConflict, BrevoInvalid, BrevoNotFound, BrevoSystemic
-from target_brevo.mapping import (
+from target_brevo.conversions import (
     ConversionError,
     attribute_name,
     brevo_type_for_schema,
@@ -30,6 +29,7 @@ from target_brevo.mapping import (
     split_multi,
     tags_value,
 )
+from target_brevo.errors import BrevoConflict, BrevoInvalid, BrevoNotFound, BrevoSystemic
 from target_brevo.options import missing_labels, unrepresentable
 from target_brevo.serialize import dumps, to_jsonable
 from target_brevo.tags import TagSync

@@ -11,8 +11,8 @@ import datetime as dt
 import re
 import typing as t
 
-from target_brevo.client import BrevoInvalid
-from target_brevo.mapping import normalise_email, to_text
+from target_brevo.conversions import normalise_email, to_text
+from target_brevo.errors import BrevoInvalid
 from target_brevo.serialize import dumps, to_jsonable
 
 if t.TYPE_CHECKING:

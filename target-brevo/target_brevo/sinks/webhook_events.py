@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import typing as t
 
-from target_brevo.client import BrevoInvalid
-from target_brevo.mapping import normalise_email, stream_mapping, tags_value
+from target_brevo.conversions import normalise_email, tags_value
+from target_brevo.errors import BrevoInvalid
+from target_brevo.mapping import stream_mapping
 from target_brevo.sinks.events import _failures
 
 if t.TYPE_CHECKING:
