@@ -19,7 +19,8 @@ from target_brevo.mapping import normalise_email
 from target_brevo.resolve import draft_label, with_key
 
 if t.TYPE_CHECKING:
-    from target_brevo.sync import Staged, Syncer
+    from target_brevo.staged import Staged
+    from target_brevo.sync import Syncer
 
 LOGGER = logging.getLogger("target_brevo.campaigns")
 

@@ -16,7 +16,8 @@ from target_brevo.mapping import normalise_email, to_text
 from target_brevo.serialize import dumps, to_jsonable
 
 if t.TYPE_CHECKING:
-    from target_brevo.sync import Staged, Syncer
+    from target_brevo.staged import Staged
+    from target_brevo.sync import Syncer
 
 MAX_PROPERTIES_BYTES = 50_000
 

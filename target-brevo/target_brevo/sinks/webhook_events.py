@@ -23,10 +23,11 @@ import typing as t
 from target_brevo.client import BrevoInvalid
 from target_brevo.mapping import normalise_email, stream_mapping, tags_value
 from target_brevo.sinks.events import _failures
+from target_brevo.staged import Staged
 
 if t.TYPE_CHECKING:
-    from target_brevo.sinks.contacts import ContactWriter
-    from target_brevo.sync import Staged, Syncer
+    from target_brevo.sync import Syncer
+    from target_brevo.writers.contacts.writer import ContactWriter
 
 MEMBERSHIP_STATUS = {"unsubscribe": 2, "bounce": 3}
 
@@ -40,8 +41,6 @@ def _ordered(staged: Staged) -> list[dict[str, t.Any]]:
 
 def add_consent(writer: ContactWriter, staged: Staged) -> None:
     """Unsubscribes and bounces as membership changes of this flush (status 2 / 3)."""
-    from target_brevo.sync import Staged as StagedBatch
-
     rows: list[dict[str, t.Any]] = []
     blocklist: list[str] = []
     prefix = writer.prefix_for(staged.mapping)
@@ -57,12 +56,11 @@ def add_consent(writer: ContactWriter, staged: Staged) -> None:
         elif status == 3:
             blocklist.append(f"{prefix}{contact}")
     if rows:
-        mapping = stream_mapping(writer.cfg, "contact_lists")
+        mapping = stream_mapping(writer.ctx.config, "contact_lists")
         mapping["ext_id_prefix"] = prefix
-        writer.add_memberships(StagedBatch(staged.stream, mapping, ["id"], {}, rows))
+        writer.add_memberships(Staged(staged.stream, mapping, ["id"], {}, rows))
     for ext_id in blocklist:
-        if ext_id not in writer.s.rejected_contacts:
-            writer.blocklist_only.add(ext_id)
+        writer.add_blocklisted(ext_id)
 
 
 def brevo_event(record: t.Mapping[str, t.Any], prefix: str) -> dict[str, t.Any] | None:
