@@ -9,83 +9,52 @@ from __future__ import annotations
 
 import logging
 import typing as t
-from dataclasses import dataclass
 
 from target_brevo.client import BrevoClient
+from target_brevo.context import WriteContext
 from target_brevo.rejects import Rejects
 from target_brevo.resolve import Resolver
 from target_brevo.serialize import dumps
+from target_brevo.settings import Settings
 from target_brevo.sinks.attributes import FieldRegistry
 from target_brevo.sinks.campaigns import CampaignWriter
-from target_brevo.sinks.contacts import ContactWriter
 from target_brevo.sinks.events import write_events
 from target_brevo.sinks.lists import write_lists
 from target_brevo.sinks.webhook_events import add_consent, write_webhook_events
-from target_brevo.tags import TagSync
+from target_brevo.staged import Staged
+from target_brevo.writers.contacts.tags import TagSync
+from target_brevo.writers.contacts.writer import ContactWriter
 
 LOGGER = logging.getLogger("target_brevo.sync")
-
-
-@dataclass
-class Staged:
-    """One sink's batch, waiting for the ordered flush."""
-
-    stream: str
-    mapping: dict[str, t.Any]
-    key_properties: list[str]
-    schema: dict[str, t.Any]
-    records: list[dict[str, t.Any]]
-
-    @property
-    def kind(self) -> str:
-        return str(self.mapping["kind"])
-
-    def deduped(self, key_fields: list[str] | None = None) -> list[dict[str, t.Any]]:
-        """Deduplicate by primary-key tuple, keeping the last record (in arrival order)."""
-        keys = key_fields or self.key_properties
-        if not keys:
-            return list(self.records)
-        latest: dict[tuple[str, ...], dict[str, t.Any]] = {}
-        for record in self.records:
-            latest.pop(k := tuple(dumps(record.get(x)) for x in keys), None)
-            latest[k] = record
-        return list(latest.values())
 
 
 class Syncer:
     """Holds the run's client, caches and staged batches; writes on `flush()`."""
 
-    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
-        self.config = config
-        self.dry_run = bool(config.get("dry_run", False))
-        self.client = BrevoClient(
-            str(config.get("api_url") or "https://api.brevo.com/v3"),
-            str(config["api_key"]),
-            timeout=float(config.get("request_timeout", 60)),
-            max_tries=int(config.get("max_tries", 5)),
-            retry_base_seconds=float(config.get("retry_base_seconds", 1.0)),
-        )
+    def __init__(self, config: Settings | t.Mapping[str, t.Any]) -> None:
+        #: the validated settings (each default declared once, in settings.py)
+        self.settings = Settings.of(config)
+        self.config = self.settings
+        self.dry_run = self.settings.dry_run
+        self.client = BrevoClient.from_settings(self.settings)
         self.resolver = Resolver(
-            self.client,
-            str(config.get("list_folder") or "ActiveCampaign"),
-            str(config.get("ext_id_prefix", "ac-")),
+            self.client, self.settings.list_folder, self.settings.ext_id_prefix
         )
-        max_rejects = config.get("max_rejects", 1000)
-        self.rejects = Rejects(
-            config.get("rejects_file"), int(max_rejects) if max_rejects is not None else None
+        self.rejects = Rejects(self.settings.rejects_file or None, self.settings.max_rejects)
+        self.counts: dict[str, int] = {}
+        #: what the writers are handed (the same client, resolver, rejects and counters)
+        self.ctx = WriteContext(
+            self.settings, self.client, self.resolver, self.rejects, self.counts
         )
         self.fields = FieldRegistry()
         self.campaigns = CampaignWriter(self)
-        self.rejected_contacts: set[str] = set()
         self.tags = TagSync()
         self.pending: list[Staged] = []
-        self.counts: dict[str, int] = {}
-        self.imported_rows = 0
         #: called with the last queue sequence of each accepted webhook events batch
         self.on_events_confirmed: t.Callable[[int], None] | None = None
 
     def count(self, what: str, n: int = 1) -> None:
-        self.counts[what] = self.counts.get(what, 0) + n
+        self.ctx.count(what, n)
 
     def stage(
         self,
@@ -120,7 +89,7 @@ class Syncer:
         for item in by_kind.get("lists", []):
             write_lists(self, item)
         # 3. contacts with their values, memberships and blocklists
-        writer = ContactWriter(self)
+        writer = ContactWriter(self.ctx, self.fields, self.tags)
         for item in by_kind.get("contacts", []):
             writer.add_contacts(item)
         for item in by_kind.get("contact_attribute_values", []):
@@ -133,7 +102,7 @@ class Syncer:
             self.tags.add_names(item)
         for item in by_kind.get("contact_tags", []):
             self.tags.add_contact_tags(item)
-        self.tags.stage(writer)
+        writer.stage_tags()
         writer.apply_attribute_updates()
         writer.write()
         if self.tags.final:

@@ -197,7 +197,7 @@ def test_values_brevo_drops_are_detected(
     brevo: t.Any, config_for: t.Any, h: t.Any, monkeypatch: t.Any
 ) -> None:
     """Brevo silently drops mistyped values: the read-back catches it."""
-    import target_brevo.sinks.contacts as contacts_mod
+    import target_brevo.writers.contacts.rows as contacts_mod
 
     real = contacts_mod.convert
 

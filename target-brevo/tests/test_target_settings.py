@@ -12,15 +12,6 @@ from target_brevo.settings import CONFIG_SCHEMA, DEFAULTS, Settings
 from target_brevo.target import TargetBrevo
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "target_brevo"
-#: Modules that still read the raw config and repeat a default as a fallback; they move to
-#: Settings with the sinks/sync refactor (issue 14), and then leave this set.
-STILL_ON_RAW_CONFIG = {
-    "sync.py",
-    "tags.py",
-    "sinks/contacts.py",
-    "sinks/events.py",
-    "sinks/webhook_events.py",
-}
 
 
 def test_defaults_are_the_schema_defaults() -> None:
@@ -97,7 +88,6 @@ def test_each_default_literal_is_written_once(key: str) -> None:
     found = {
         str(path.relative_to(PACKAGE)): path.read_text(encoding="utf-8").count(literal)
         for path in PACKAGE.rglob("*.py")
-        if str(path.relative_to(PACKAGE)) not in STILL_ON_RAW_CONFIG
     }
     assert sum(found.values()) == 1, {k: n for k, n in found.items() if n}
     assert found["settings.py"] == 1

@@ -38,7 +38,7 @@ from target_brevo.name_keys import key_of, with_key
 from target_brevo.pacing import Pacer, bucket_of
 from target_brevo.rejects import WARN_PER_CODE, Rejects, TooManyRejectsError
 from target_brevo.serialize import dumps
-from target_brevo.sync import Staged
+from target_brevo.staged import Staged
 from target_brevo.target import TargetBrevo
 
 KEY = "xkeysib-unit-secret"

@@ -19,7 +19,8 @@ from target_brevo.errors import BrevoInvalid
 from target_brevo.name_keys import draft_label, with_key
 
 if t.TYPE_CHECKING:
-    from target_brevo.sync import Staged, Syncer
+    from target_brevo.staged import Staged
+    from target_brevo.sync import Syncer
 
 LOGGER = logging.getLogger("target_brevo.campaigns")
 
@@ -106,8 +107,7 @@ class CampaignWriter:
         keep_content: bool = False,
     ) -> dict[str, t.Any]:
         """The draft for `name [label]`; `keep_content`: name and sender only (message unknown)."""
-        cfg = self.s.config
-        sender = dict(cfg.get("campaign_sender") or {})
+        sender = dict(self.s.settings.campaign_sender or {})
         body: dict[str, t.Any] = {
             "name": with_key(name, label),
             "sender": {k: v for k, v in sender.items() if k in ("name", "email", "id") and v},
@@ -144,7 +144,7 @@ class CampaignWriter:
         """Brevo refuses drafts whose sender is not one of the account's verified senders;
         there is no safe default, so without `campaign_sender` every campaign and message
         record is a reject and no request is made."""
-        sender = self.s.config.get("campaign_sender") or {}
+        sender = self.s.settings.campaign_sender or {}
         if isinstance(sender, dict) and (sender.get("email") or sender.get("id") is not None):
             return False
         reason = (
@@ -189,7 +189,7 @@ class CampaignWriter:
             for key, item in sorted(found.items()):
                 if key not in run_keys:  # those follow their campaign's record
                     todo.append(Draft(stream, key, mkey, str(item.get("name") or key), message))
-            if self.s.config.get("unlinked_messages_as_drafts", False) and (
+            if self.s.settings.unlinked_messages_as_drafts and (
                 not found or mkey in existing
             ):
                 name = str(message.get("name") or message.get("subject") or f"Message {mid}")

@@ -16,7 +16,8 @@ from target_brevo.errors import BrevoInvalid
 from target_brevo.serialize import dumps, to_jsonable
 
 if t.TYPE_CHECKING:
-    from target_brevo.sync import Staged, Syncer
+    from target_brevo.staged import Staged
+    from target_brevo.sync import Syncer
 
 MAX_PROPERTIES_BYTES = 50_000
 
@@ -53,7 +54,7 @@ def write_events(syncer: Syncer, staged: Staged) -> None:
     contact_field = mapping.get("contact_field")
     email_field = mapping.get("email_field", "email" if not contact_field else None)
     date_field = mapping.get("date_field")
-    prefix = str(mapping.get("ext_id_prefix", syncer.config.get("ext_id_prefix", "ac-")))
+    prefix = str(mapping.get("ext_id_prefix") or syncer.settings.ext_id_prefix)
     events: list[tuple[t.Any, dict[str, t.Any]]] = []
     for record in staged.records:  # events are not deduplicated: each one happened
         key_values = [record.get(k) for k in staged.key_properties]
@@ -93,7 +94,7 @@ def write_events(syncer: Syncer, staged: Staged) -> None:
             else:
                 event["event_date"] = to_text(value)
         events.append((key, event))
-    size = int(syncer.config.get("events_batch_size", 100))
+    size = syncer.settings.events_batch_size
     for i in range(0, len(events), size):
         chunk = events[i : i + size]
         try:

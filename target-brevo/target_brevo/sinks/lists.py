@@ -5,7 +5,8 @@ from __future__ import annotations
 import typing as t
 
 if t.TYPE_CHECKING:
-    from target_brevo.sync import Staged, Syncer
+    from target_brevo.staged import Staged
+    from target_brevo.sync import Syncer
 
 
 def write_lists(syncer: Syncer, staged: Staged) -> None:

@@ -24,10 +24,11 @@ from target_brevo.conversions import normalise_email, tags_value
 from target_brevo.errors import BrevoInvalid
 from target_brevo.mapping import stream_mapping
 from target_brevo.sinks.events import _failures
+from target_brevo.staged import Staged
 
 if t.TYPE_CHECKING:
-    from target_brevo.sinks.contacts import ContactWriter
-    from target_brevo.sync import Staged, Syncer
+    from target_brevo.sync import Syncer
+    from target_brevo.writers.contacts.writer import ContactWriter
 
 MEMBERSHIP_STATUS = {"unsubscribe": 2, "bounce": 3}
 
@@ -41,8 +42,6 @@ def _ordered(staged: Staged) -> list[dict[str, t.Any]]:
 
 def add_consent(writer: ContactWriter, staged: Staged) -> None:
     """Unsubscribes and bounces as membership changes of this flush (status 2 / 3)."""
-    from target_brevo.sync import Staged as StagedBatch
-
     rows: list[dict[str, t.Any]] = []
     blocklist: list[str] = []
     prefix = writer.prefix_for(staged.mapping)
@@ -58,12 +57,11 @@ def add_consent(writer: ContactWriter, staged: Staged) -> None:
         elif status == 3:
             blocklist.append(f"{prefix}{contact}")
     if rows:
-        mapping = stream_mapping(writer.cfg, "contact_lists")
+        mapping = stream_mapping(writer.ctx.settings, "contact_lists")
         mapping["ext_id_prefix"] = prefix
-        writer.add_memberships(StagedBatch(staged.stream, mapping, ["id"], {}, rows))
+        writer.add_memberships(Staged(staged.stream, mapping, ["id"], {}, rows))
     for ext_id in blocklist:
-        if ext_id not in writer.s.rejected_contacts:
-            writer.blocklist_only.add(ext_id)
+        writer.add_blocklisted(ext_id)
 
 
 def brevo_event(record: t.Mapping[str, t.Any], prefix: str) -> dict[str, t.Any] | None:
@@ -99,8 +97,7 @@ def brevo_event(record: t.Mapping[str, t.Any], prefix: str) -> dict[str, t.Any] 
 
 
 def write_webhook_events(syncer: Syncer, staged: Staged) -> None:
-    prefix = str(staged.mapping.get("ext_id_prefix") or syncer.config.get("ext_id_prefix")
-                 or "ac-")
+    prefix = str(staged.mapping.get("ext_id_prefix") or syncer.settings.ext_id_prefix)
     batch: list[tuple[dict[str, t.Any], dict[str, t.Any]]] = []
     for record in _ordered(staged):
         event = brevo_event(record, prefix)
@@ -109,7 +106,7 @@ def write_webhook_events(syncer: Syncer, staged: Staged) -> None:
                                "webhook event names no contact id and no valid email")
             continue
         batch.append((record, event))
-    size = max(1, int(syncer.config.get("events_batch_size", 100)))
+    size = max(1, syncer.settings.events_batch_size)
     for i in range(0, len(batch), size):
         chunk = batch[i:i + size]
         failures = _send(syncer, [e for _, e in chunk])

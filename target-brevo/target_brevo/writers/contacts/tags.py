@@ -28,10 +28,14 @@ import typing as t
 from dataclasses import dataclass, field
 
 from target_brevo.conversions import attribute_name, tags_value
+from target_brevo.settings import DEFAULTS
+from target_brevo.writers.contacts.rows import Row
 
 if t.TYPE_CHECKING:
-    from target_brevo.sinks.contacts import ContactWriter, Row
-    from target_brevo.sync import Staged
+    from target_brevo.context import WriteContext
+    from target_brevo.rejects import Rejects
+    from target_brevo.staged import Staged
+    from target_brevo.writers.contacts.rows import ContactBatch
 
 LOGGER = logging.getLogger("target_brevo.tags")
 
@@ -118,7 +122,7 @@ class TagSync:
 
     def add_contact_tags(self, staged: Staged) -> None:
         mapping = staged.mapping
-        prefix = str(mapping.get("ext_id_prefix") or "ac-")
+        prefix = str(mapping.get("ext_id_prefix") or DEFAULTS["ext_id_prefix"])
         contact_field, tag_field = mapping.get("contact", "contact"), mapping.get("tag", "tag")
         attribute = attribute_name(str(mapping.get("tags_attribute") or "AC_TAGS"))
         full = self.full_scan.get(staged.stream, False)
@@ -170,14 +174,14 @@ class TagSync:
         self.waiting.clear()
 
     # -- into the flush's rows ------------------------------------------------------------
-    def _names_of(self, ids: set[str], touched: _Touched, writer: ContactWriter) -> set[str]:
+    def _names_of(self, ids: set[str], touched: _Touched, rejects: Rejects) -> set[str]:
         out: set[str] = set()
         for tag_id in sorted(ids):
             name = self.names.get(tag_id)
             if name is None:
                 if tag_id not in self.unknown_reported:
                     self.unknown_reported.add(tag_id)
-                    writer.rejects.add(
+                    rejects.add(
                         touched.stream,
                         touched.key,
                         "unknown_tag",
@@ -190,29 +194,27 @@ class TagSync:
             out.add(normalised(name))
         return out
 
-    def stage(self, writer: ContactWriter) -> None:
+    def stage(self, ctx: WriteContext, batch: ContactBatch) -> None:
         """Put this flush's tag changes into the contact rows (new rows for contacts whose
         record is not in the flush), and at the end of a run with a full scan clear the tags
         of contacts it had no row for."""
-        from target_brevo.sinks.contacts import Row
-
-        rejected = writer.s.rejected_contacts
+        rejected = ctx.rejected_contacts
         for ext_id, touched in self.touched.items():
             if ext_id in rejected:
                 continue
-            row = writer.rows.get(ext_id)
+            row = batch.rows.get(ext_id)
             if ext_id in self.carried or (
                 row is not None and row.full and touched.attribute in row.attrs
             ):
                 continue  # the contact record (this flush or an earlier one) carried its tags
-            writer.resolver.ensure_attribute(touched.attribute, "text")
+            ctx.resolver.ensure_attribute(touched.attribute, "text")
             change = TagChange(
                 touched.attribute,
-                self._names_of(self.of_contact.get(ext_id, set()), touched, writer),
+                self._names_of(self.of_contact.get(ext_id, set()), touched, ctx.rejects),
                 replace=touched.full_scan,
             )
             if row is None:
-                row = writer.rows[ext_id] = Row(
+                row = batch.rows[ext_id] = Row(
                     ext_id=ext_id, stream=touched.stream, key=touched.key
                 )
             row.tag_change = change
@@ -221,11 +223,11 @@ class TagSync:
             for ext_id, attribute in self.untagged.items():
                 if ext_id in self.of_contact or ext_id in rejected:
                     continue
-                row = writer.rows.get(ext_id)
+                row = batch.rows.get(ext_id)
                 if row is not None and attribute in row.attrs:
                     continue
                 if row is None:
-                    row = writer.rows[ext_id] = Row(ext_id=ext_id, stream="contact_tags")
+                    row = batch.rows[ext_id] = Row(ext_id=ext_id, stream="contact_tags")
                 row.tag_change = TagChange(attribute, replace=True)
             self.untagged.clear()
 

@@ -1,0 +1,1 @@
+"""The writers: each turns one kind of staged batch into Brevo requests."""

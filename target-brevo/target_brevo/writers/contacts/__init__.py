@@ -1,0 +1,1 @@
+"""Contacts, their attribute values, list memberships and blocklists (`writer.ContactWriter`)."""
