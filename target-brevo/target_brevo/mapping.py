@@ -73,7 +73,7 @@ DEFAULT_AC_MAPPING: dict[str, dict[str, t.Any]] = {
     "campaign_ids": {"kind": "deletes", "of": "campaigns"},
     "tag_ids": {"kind": "deletes", "of": "tags"},
     "contact_custom_field_ids": {"kind": "deletes", "of": "contact_custom_fields"},
-    "webhook_events": {"kind": "webhook_events"},  # the real-time job only (sinks/webhook_events)
+    "webhook_events": {"kind": "webhook_events"},  # the real-time job only (writers/webhook_events)
 }
 
 CONTACT_REFERENCING_KINDS = (

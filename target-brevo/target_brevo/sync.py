@@ -16,14 +16,14 @@ from target_brevo.rejects import Rejects
 from target_brevo.resolve import Resolver
 from target_brevo.serialize import dumps
 from target_brevo.settings import Settings
-from target_brevo.sinks.attributes import FieldRegistry
-from target_brevo.sinks.campaigns import CampaignWriter
-from target_brevo.sinks.events import write_events
-from target_brevo.sinks.lists import write_lists
-from target_brevo.sinks.webhook_events import add_consent, write_webhook_events
 from target_brevo.staged import Staged
+from target_brevo.writers.attributes import FieldRegistry
+from target_brevo.writers.campaigns import CampaignWriter
 from target_brevo.writers.contacts.tags import TagSync
 from target_brevo.writers.contacts.writer import ContactWriter
+from target_brevo.writers.events import write_events
+from target_brevo.writers.lists import write_lists
+from target_brevo.writers.webhook_events import add_consent, write_webhook_events
 
 LOGGER = logging.getLogger("target_brevo.sync")
 

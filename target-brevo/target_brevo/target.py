@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import copy
 import typing as t
 
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.target_base import Target
 
 from target_brevo.api_url import check_api_url, probe_loopback
 from target_brevo.deletes import Reconciler
 from target_brevo.errors import BrevoSystemic
 from target_brevo.mapping import prefix_conflicts
+from target_brevo.ordered_drain import OrderedDrain
 from target_brevo.rejects import TooManyRejectsError
 from target_brevo.settings import CONFIG_SCHEMA, Settings
-from target_brevo.sinks.base import StagingSink
+from target_brevo.sink import StagingSink
 from target_brevo.sync import Syncer
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from singer_sdk.sinks import Sink
 
 
-class TargetBrevo(Target):
+class TargetBrevo(OrderedDrain):
     """Singer target for the Brevo API v3."""
 
     name = "target-brevo"
@@ -44,7 +41,6 @@ class TargetBrevo(Target):
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1
         self._syncer: Syncer | None = None
-        self._ordered = False
         self._state_withheld_logged = False
         self._contact_streams: list[str] = []
         self._reconciler: Reconciler | None = None
@@ -95,14 +91,14 @@ class TargetBrevo(Target):
             return
         self.drain_all()
         self.reconciler.activate(sink.stream_name, version, sink.mapping)
-    # -- the real-time path (sinks/webhook_events.py) -------------------------------------
+    # -- the real-time path (writers/webhook_events.py) -------------------------------------
     def _process_state_message(self, message_dict: dict) -> None:
         """Webhook events are flushed on the tap's next STATE (seconds), not after 5 minutes:
         the tap's follow mode sends one after each batch it read from the queue."""
         super()._process_state_message(message_dict)
         if any(
             sink.current_size and getattr(sink, "kind", None) == "webhook_events"
-            for sink in self._sinks_active.values()
+            for sink in self.active_sinks()
         ):
             self.drain_all()
 
@@ -110,7 +106,7 @@ class TargetBrevo(Target):
         """After each accepted events batch: a STATE whose webhook_events bookmark is that
         batch's last sequence (everything else of the flush is written by then), so a crash
         resends at most the batch in flight."""
-        state = copy.deepcopy(self._latest_state or {})
+        state = self.latest_state() or {}
         bookmark = (state.get("bookmarks") or {}).get("webhook_events")
         if not isinstance(bookmark, dict) or bookmark.get("replication_key_value") is None:
             return
@@ -131,34 +127,8 @@ class TargetBrevo(Target):
                 raise ConfigValidationError(problems[0], errors=problems)
             self._contact_streams.append(stream_name)
 
-    def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
-        """Every drain stages all sinks, then writes in dependency order."""
-        self._ordered = True
-        try:
-            for sink in list(sink_list):
-                self.drain_one(sink)
-            if sink_list is not self._sinks_to_clear:
-                self.syncer.flush()
-        finally:
-            self._ordered = False
-
-    def on_sink_drained(self) -> None:
-        """A full sink drained alone: stage every other sink too, flush in order, then emit
-        the latest STATE (all records before it are confirmed)."""
-        if self._ordered:
-            return
-        self._ordered = True
-        try:
-            for sink in [*self._sinks_to_clear, *self._sinks_active.values()]:
-                self.drain_one(sink)
-            self.syncer.flush()
-        finally:
-            self._ordered = False
-        # Every record received so far is now confirmed by Brevo, so the latest STATE
-        # (which only covers records received before it) may move: long runs resume here.
-        if self._latest_state:
-            self._write_state_message(copy.deepcopy(self._latest_state))
-        self._reset_max_record_age()
+    def flush_in_order(self) -> None:
+        self.syncer.flush()
 
     def _write_state_message(self, state: dict) -> None:
         """A dry run wrote nothing, so its STATE must not move: none is emitted at all."""

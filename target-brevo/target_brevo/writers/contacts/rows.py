@@ -25,8 +25,8 @@ from target_brevo.options import missing_labels, unrepresentable
 if t.TYPE_CHECKING:
     from target_brevo.context import WriteContext
     from target_brevo.settings import Settings
-    from target_brevo.sinks.attributes import FieldRegistry
     from target_brevo.staged import Staged
+    from target_brevo.writers.attributes import FieldRegistry
     from target_brevo.writers.contacts.tags import TagChange, TagSync
 
 _REJECTED = object()  # a value that could not be converted (and was reported)

@@ -17,8 +17,8 @@ from target_brevo.writers.contacts.rows import ContactBatch, Row, RowBuilder, pr
 
 if t.TYPE_CHECKING:
     from target_brevo.context import WriteContext
-    from target_brevo.sinks.attributes import FieldRegistry
     from target_brevo.staged import Staged
+    from target_brevo.writers.attributes import FieldRegistry
     from target_brevo.writers.contacts.tags import TagSync
 
 

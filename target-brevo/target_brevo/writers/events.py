@@ -116,14 +116,14 @@ def write_events(syncer: Syncer, staged: Staged) -> None:
                     syncer.rejects.add(staged.stream, key, one.code or "invalid", str(one))
             continue
         syncer.count("event_batches")
-        failures = _failures(resp.body)
+        failures = batch_failures(resp.body)
         for index, code, message in failures:
             key = chunk[index][0] if 0 <= index < len(chunk) else None
             syncer.rejects.add(staged.stream, key, code, message)
         syncer.count("events", len(chunk) - len(failures))
 
 
-def _failures(body: t.Any) -> list[tuple[int, str, str]]:
+def batch_failures(body: t.Any) -> list[tuple[int, str, str]]:
     """Per-event failures of a 207 answer (shape tolerant)."""
     if not isinstance(body, dict):
         return []

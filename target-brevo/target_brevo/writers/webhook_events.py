@@ -23,8 +23,8 @@ import typing as t
 from target_brevo.conversions import normalise_email, tags_value
 from target_brevo.errors import BrevoInvalid
 from target_brevo.mapping import stream_mapping
-from target_brevo.sinks.events import _failures
 from target_brevo.staged import Staged
+from target_brevo.writers.events import batch_failures
 
 if t.TYPE_CHECKING:
     from target_brevo.sync import Syncer
@@ -126,7 +126,7 @@ def _send(syncer: Syncer, events: list[dict[str, t.Any]]) -> list[tuple[int, str
         resp = syncer.client.request(
             "POST", "/events/batch", body={"events": events},
             idempotent=True)  # a 5xx after Brevo processed it: this one batch twice
-        return _failures(resp.body)
+        return batch_failures(resp.body)
     except BrevoInvalid as exc:
         if len(events) == 1:
             return [(0, exc.code or "invalid", str(exc))]

@@ -117,7 +117,8 @@ class StagingSink(BatchSink):
             return
         if self.kind == "contact_tags":  # full scan or incremental: the STATE before it says
             target = self.brevo_target
-            target.syncer.tags.observe_stream(self.stream_name, self.mapping, target._latest_state)
+            state = target.latest_state(copied=False)
+            target.syncer.tags.observe_stream(self.stream_name, self.mapping, state)
         context.setdefault("records", []).append(record)
 
     def activate_version(self, new_version: int) -> None:

@@ -1,1 +1,0 @@
-"""Sinks stage records; writers put them into Brevo in dependency order."""
