@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from sandbox.testing import SandboxProcess  # noqa: E402
 
-from tests.e2e_support import Pipeline, dump, request_counts  # noqa: E402
+from tests.e2e_support import Pipeline, dump, request_counts, request_log  # noqa: E402
 
 BREVO_LIMITS = {"contacts": (10.0, 36000.0), "events": (10.0, 36000.0), "other": (None, 100.0)}
 
@@ -70,6 +70,39 @@ def report(label: str, wall: float, ac: dict[str, Any], brevo: dict[str, Any], c
     print(f"  lower bound from the API limits   {bound:8.1f} s   -> run/bound = {wall / bound:.2f}")
 
 
+def breakdown(start: float, ac_log: list[dict[str, Any]], brevo_log: list[dict[str, Any]]) -> None:
+    """Where the Brevo requests go (route and bucket) and when: the ActiveCampaign read's span
+    against the Brevo calls, grouped into flushes (bursts separated by 5 s or more of quiet)."""
+    by_route: dict[tuple[str, str], int] = {}
+    for e in brevo_log:
+        k = (e["bucket"], f"{e['method']} {e['route']}")
+        by_route[k] = by_route.get(k, 0) + 1
+    print("  Brevo requests by bucket and route:")
+    for (bucket, route), n in sorted(by_route.items(), key=lambda kv: (kv[0][0], -kv[1])):
+        print(f"    {bucket:<9} {route:<48} {n:6d}")
+    if ac_log:
+        ac_first, ac_last = ac_log[0]["t"] - start, ac_log[-1]["t"] - start
+        print(f"  ActiveCampaign requests from {ac_first:6.1f} s to {ac_last:6.1f} s")
+    else:
+        ac_last = 0.0
+    groups: list[list[dict[str, Any]]] = []
+    for e in brevo_log:
+        if groups and e["t"] - groups[-1][-1]["t"] < 5.0:
+            groups[-1].append(e)
+        else:
+            groups.append([e])
+    for group in groups:
+        kinds: dict[str, int] = {}
+        for e in group:
+            route = e["route"].rsplit("/", 1)[-1] if "{" in e["route"] else e["route"]
+            kinds[route] = kinds.get(route, 0) + 1
+        top = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:5])
+        print(f"  Brevo burst {group[0]['t'] - start:6.1f} s to {group[-1]['t'] - start:6.1f} s: "
+              f"{len(group)} requests ({top})")
+    during = sum(1 for e in brevo_log if e["t"] - start <= ac_last)
+    print(f"  Brevo requests while the tap still read ActiveCampaign: {during} of {len(brevo_log)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contacts", type=int, default=20000)
@@ -92,7 +125,7 @@ def main() -> None:
         for label in ("full sync", "incremental run, nothing changed"):
             ac.control.reset_requests()
             br.control.reset_requests()
-            start = time.monotonic()
+            start, started_at = time.monotonic(), time.time()
             result = p.run()
             wall = time.monotonic() - start
             if result.returncode != 0:
@@ -100,6 +133,7 @@ def main() -> None:
                 raise SystemExit(f"{label}: meltano run failed")
             report(label, wall, request_counts(ac.base_url), request_counts(br.api_url),
                    args.contacts, args.ac_rps, args.brevo_scale)
+            breakdown(started_at, request_log(ac.base_url), request_log(br.api_url))
         landed = dump(br.api_url)
         print(f"\nBrevo holds {len(landed['contacts'])} contacts, {len(landed['lists'])} lists, "
               f"{len(landed['campaigns'])} campaign drafts; rejects: {len(p.rejects())}")
