@@ -116,7 +116,8 @@ class TapActiveCampaign(Tap):
                 "(ISO-8601; without an offset it is read as UTC). Unset: everything. For "
                 "contacts and deals it is applied in the tap to coalesce(udate or mdate, "
                 "cdate): the first run still reads every row by id, never through a date "
-                "filter."
+                "filter. The append-only logs (bookmarked on id) apply it to each row's own "
+                "date (tstamp, cdate or sdate)."
             ),
         ),
         th.Property(

@@ -38,6 +38,32 @@ def test_hub_capabilities_are_the_taps() -> None:
     assert set(HUB["capabilities"]) == set(project["capabilities"])
 
 
+def test_hub_variant_installs_this_package_from_its_repo() -> None:
+    """A new variant (the PyPI name ``tap-activecampaign`` is singer-io's): ``pip_url`` is
+    this repository's ``tap-activecampaign/`` directory, and ``repo`` and ``docs`` name it too."""
+    assert HUB["variant"]
+    assert HUB["variant"] != "singer-io"
+    assert HUB["repo"].startswith("https://github.com/")
+    repo, _, subdirectory = HUB["pip_url"].partition("#subdirectory=")
+    assert repo == f"git+{HUB['repo']}.git"
+    assert (PACKAGE.parent / subdirectory) == PACKAGE
+    assert 'name = "tap-activecampaign"' in (PACKAGE / "pyproject.toml").read_text()
+    assert HUB["docs"].startswith(HUB["repo"] + "/")
+    assert HUB["docs"].endswith(f"/{subdirectory}/README.md")
+
+
+def test_hub_select_is_the_lean_brevo_pipeline() -> None:
+    """The Hub's default ``select`` is meltano.yml's Brevo pipeline, and each of its streams is
+    one target-brevo maps by default (none it would ignore)."""
+    from target_brevo.mapping import DEFAULT_AC_MAPPING
+
+    extractors = {p["name"]: p for p in PROJECT["plugins"]["extractors"]}
+    assert HUB["select"] == extractors["tap-activecampaign"]["select"]
+    for pattern in HUB["select"]:
+        stream = pattern.split(".")[0]
+        assert DEFAULT_AC_MAPPING[stream]["kind"] != "ignore", stream
+
+
 def test_project_plugin_keeps_the_brevo_pipeline_lean() -> None:
     """The Brevo pipeline selects only what the target maps by default; the catalog streams
     are offered to other pipelines (``tap-activecampaign--all-streams``)."""

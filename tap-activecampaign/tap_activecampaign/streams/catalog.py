@@ -17,7 +17,10 @@ replicated:
   during the scan cannot shift a page already read); later runs read newest first
   (``orders[id]=DESC``) and stop at the first page reaching the bookmark, so a run with
   nothing new costs one request. If AC ignores the order (ids not descending), the stream
-  falls back to a full pass filtered on ``id > bookmark``.
+  falls back to a full pass filtered on ``id > bookmark``. ``start_date`` applies to the first
+  run on the row's own date (``start_date_field``: ``tstamp``, ``cdate`` or ``sdate``): older rows
+  are not emitted but still move the id bookmark, so the next run costs one request; a row whose
+  date is null is emitted.
 
 ``addon=True`` marks endpoints that need a plan or an add-on (sms, conversions, site messages,
 e-commerce): an account without it answers 403 or 404, and the stream is skipped for this run
@@ -54,6 +57,8 @@ class Row:
     replication_key: str | None = FULL_TABLE
     fallback: str | None = None
     addon: bool = False
+    #: the date ``start_date`` is applied to on an append-only log's first run
+    start_date_field: str | None = None
 
 
 CATALOG: tuple[Row, ...] = (
@@ -61,7 +66,8 @@ CATALOG: tuple[Row, ...] = (
         "updated_timestamp", "created_timestamp"),
     Row("account_custom_field_values", "/accountCustomFieldData", "accountCustomFieldData",
         "updated_timestamp", "created_timestamp"),
-    Row("activities", "/activities", "activities", APPEND_ONLY),
+    Row("activities", "/activities", "activities", APPEND_ONLY,
+        start_date_field="tstamp"),
     Row("addresses", "/addresses", "addresses"),
     Row("automation_blocks", "/automationBlocks", "automationBlocks", "mdate", "cdate"),
     Row("bounce_logs", "/bounceLogs", "bounceLogs", "updated_timestamp", "created_timestamp"),
@@ -72,16 +78,18 @@ CATALOG: tuple[Row, ...] = (
     Row("campaign_messages", "/campaignMessages", "campaignMessages"),
     Row("configs", "/configs", "configs", "updated_timestamp", "created_timestamp"),
     Row("contact_conversions", "/contactConversions", "contactConversions", APPEND_ONLY,
-        addon=True),
+        addon=True, start_date_field="cdate"),
     Row("contact_custom_field_rels", "/fields", "fieldRels"),
     Row("contact_data", "/contactData", "contactData", "tstamp", "created_timestamp"),
     Row("contact_deals", "/contactDeals", "contactDeals", "updated_timestamp",
         "created_timestamp"),
-    Row("contact_emails", "/contactEmails", "contactEmails", APPEND_ONLY),
+    Row("contact_emails", "/contactEmails", "contactEmails", APPEND_ONLY,
+        start_date_field="sdate"),
     Row("conversions", "/conversions", "conversions", "udate", "cdate", addon=True),
     Row("conversion_triggers", "/conversionTriggers", "conversionTriggers", "udate", "cdate",
         addon=True),
-    Row("deal_activities", "/dealActivities", "dealActivities", APPEND_ONLY),
+    Row("deal_activities", "/dealActivities", "dealActivities", APPEND_ONLY,
+        start_date_field="cdate"),
     Row("deal_custom_fields", "/dealCustomFieldMeta", "dealCustomFieldMeta",
         "updated_timestamp", "created_timestamp"),
     Row("deal_custom_field_values", "/dealCustomFieldData", "dealCustomFieldData",
@@ -91,7 +99,8 @@ CATALOG: tuple[Row, ...] = (
     Row("ecommerce_customers", "/ecomCustomers", "ecomCustomers", "tstamp", addon=True),
     Row("ecommerce_order_activities", "/ecomOrderActivities", "ecomOrderActivities",
         "updated_date", "created_date", addon=True),
-    Row("email_activities", "/emailActivities", "emailActivities", APPEND_ONLY),
+    Row("email_activities", "/emailActivities", "emailActivities", APPEND_ONLY,
+        start_date_field="tstamp"),
     Row("forms", "/forms", "forms", "udate", "cdate"),
     Row("goals", "/goals", "goals"),
     Row("groups", "/groups", "groups"),
@@ -99,7 +108,7 @@ CATALOG: tuple[Row, ...] = (
     Row("scores", "/scores", "scores", "mdate", "cdate"),
     Row("segments", "/segments", "segments"),
     Row("site_messages", "/siteMessages", "siteMessages", "ldate", "cdate", addon=True),
-    Row("sms", "/sms", "sms", APPEND_ONLY, addon=True),
+    Row("sms", "/sms", "sms", APPEND_ONLY, addon=True, start_date_field="tstamp"),
     Row("task_types", "/dealTasktypes", "dealTasktypes"),
     Row("tasks", "/dealTasks", "dealTasks", "udate", "cdate"),
     Row("templates", "/templates", "templates", "mdate", "cdate"),
@@ -115,6 +124,7 @@ class CatalogStream(ActiveCampaignStream):
     """One row of :data:`CATALOG`: the behaviour described in the module docstring."""
 
     addon: t.ClassVar[bool] = False
+    start_date_field: t.ClassVar[str | None] = None
     order_by: t.ClassVar[dict[str, str]] = {"orders[id]": "ASC"}
 
     @property
@@ -158,8 +168,8 @@ class CatalogStream(ActiveCampaignStream):
     def _id_bookmark(self, context: Context | None) -> int | None:
         if not self.append_only:
             return None
-        value = self.get_starting_replication_key_value(context)
-        return None if value is None else int(value)
+        # without a bookmark the SDK starts from ``start_date``, a date: no id bookmark yet
+        return _int(self.get_starting_replication_key_value(context))
 
     def _newest_first(self, context: Context | None, last_id: int) -> t.Iterator[dict[str, t.Any]]:
         """Pages by descending id down to the bookmark (usually one request)."""
@@ -191,12 +201,31 @@ class CatalogStream(ActiveCampaignStream):
             last_id = self._id_bookmark(context)
             if last_id is not None:
                 return int(record["id"]) > last_id
-            return True
+            return self._after_start_date(record)
         value = self.replication_value(record)
         if value is None:
             return True
         start = self.starting_bookmark(context)
         return start is None or str(value) > start
+
+    def _after_start_date(self, record: dict[str, t.Any]) -> bool:
+        """An append-only log's first run: the row's own date at or after ``start_date``
+        (a null date, or no ``start_date``, always passes)."""
+        cut = self.start_date_cut()
+        value = record.get(self.start_date_field) if self.start_date_field else None
+        return cut is None or value is None or str(value) >= cut
+
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        """The typed record, or None; a log row left out by ``start_date`` still moves the id
+        bookmark (the next run then reads newest first: one request)."""
+        record = super().post_process(row, context)
+        if record is None and self.append_only and self._id_bookmark(context) is None:
+            row_id = _int(row.get("id"))
+            if row_id is not None:
+                self._increment_stream_state({"id": row_id}, context=context)
+        return record
 
     def validate_response(self, response: requests.Response) -> None:
         """404 on an add-on endpoint, or a 403 that persists, mean the plan lacks it."""
@@ -242,6 +271,7 @@ def stream_class(row: Row) -> type[CatalogStream]:
         "replication_key": row.replication_key,
         "replication_fallback": row.fallback,
         "addon": row.addon,
+        "start_date_field": row.start_date_field,
         "schema": ActiveCampaignStream.load_schema(row.name),
     }
     class_name = "".join(part.title() for part in row.name.split("_")) + "Stream"
