@@ -10,37 +10,13 @@ import typing as t
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from tap_activecampaign.client import ActiveCampaignStream, PacedSession, normalize_api_url
+from tap_activecampaign.api_url import normalize_api_url
+from tap_activecampaign.client import ActiveCampaignStream
+from tap_activecampaign.http_stream import PacedSession
 from tap_activecampaign.pacing import RequestPacer, process_pacer
-from tap_activecampaign.streams.accounts import AccountContactsStream, AccountsStream
-from tap_activecampaign.streams.automations import AutomationsStream, ContactAutomationsStream
-from tap_activecampaign.streams.campaigns import CampaignsStream, MessagesStream
-from tap_activecampaign.streams.catalog import (
-    CATALOG_STREAMS,
-    EcommerceOrderProductsStream,
-    EcommerceOrdersStream,
-)
-from tap_activecampaign.streams.contacts import (
-    ContactCustomFieldValuesScanStream,
-    ContactCustomFieldValuesStream,
-    ContactListsScanStream,
-    ContactListsStream,
-    ContactsStream,
-    ContactTagsScanStream,
-    ContactTagsStream,
-)
-from tap_activecampaign.streams.custom_fields import (
-    ContactCustomFieldOptionsStream,
-    ContactCustomFieldsStream,
-)
-from tap_activecampaign.streams.deals import DealGroupsStream, DealsStream, DealStagesStream
-from tap_activecampaign.streams.id_scan import ID_SCAN_STREAMS, ContactIdsStream
-from tap_activecampaign.streams.lists import ListsStream, TagsStream
-from tap_activecampaign.streams.users import UsersStream
-from tap_activecampaign.streams.webhook_events import (
-    REALTIME_CONTACT_STREAMS,
-    WebhookEventsStream,
-)
+from tap_activecampaign.streams.contacts import ContactsStream
+from tap_activecampaign.streams.id_scan import ContactIdsStream
+from tap_activecampaign.streams.registry import in_run_order, stream_classes
 from tap_activecampaign.timezone import infer_account_timezone
 
 if t.TYPE_CHECKING:
@@ -51,35 +27,6 @@ from tap_activecampaign.timestamps import AccountClock, format_utc, parse_timezo
 #: Subtracted from the sync start to cap every bookmark: updates AC stamps up to this long
 #: before the start (clock skew, writes that land late) are read again by the next run.
 BOOKMARK_SAFETY_MARGIN = dt.timedelta(minutes=5)
-
-#: Stream order of a run: definitions (fields, lists, tags) before the contacts that use them.
-STREAM_ORDER: tuple[str, ...] = (
-    "users",
-    "contact_custom_fields",
-    "contact_custom_field_options",
-    "lists",
-    "tags",
-    "contacts",
-    "contact_lists",
-    "contact_tags",
-    "contact_custom_field_values",
-    "campaigns",
-    "messages",
-    "automations",
-    "contact_automations",
-    "deal_groups",
-    "deal_stages",
-    "deals",
-    "accounts",
-    "account_contacts",
-    "webhook_events",
-    # id scans (id_scan: true) last: each version ends the run's view of its stream
-    "contact_custom_field_ids",
-    "list_ids",
-    "tag_ids",
-    "contact_ids",
-    "campaign_ids",
-)
 
 
 class TapActiveCampaign(Tap):
@@ -344,41 +291,8 @@ class TapActiveCampaign(Tap):
     # --- streams ------------------------------------------------------------------------
 
     def discover_streams(self) -> list[Stream]:
-        """Every stream; the membership streams depend on ``membership_full_scan``."""
-        full_scan = bool(self.config.get("membership_full_scan", False))
-        children: list[type[ActiveCampaignStream]] = (
-            [ContactListsScanStream, ContactTagsScanStream, ContactCustomFieldValuesScanStream]
-            if full_scan
-            else [ContactListsStream, ContactTagsStream, ContactCustomFieldValuesStream]
-        )
-        realtime = bool(self.config.get("webhook_queue"))  # the real-time job (webhook_events)
-        if realtime:
-            children = list(REALTIME_CONTACT_STREAMS[1:])
-        classes: list[type[ActiveCampaignStream]] = [
-            UsersStream,
-            ContactCustomFieldsStream,
-            ContactCustomFieldOptionsStream,
-            ListsStream,
-            TagsStream,
-            REALTIME_CONTACT_STREAMS[0] if realtime else ContactsStream,
-            *children,
-            CampaignsStream,
-            MessagesStream,
-            AutomationsStream,
-            ContactAutomationsStream,
-            DealGroupsStream,
-            DealStagesStream,
-            DealsStream,
-            AccountsStream,
-            AccountContactsStream,
-            *CATALOG_STREAMS,
-            EcommerceOrdersStream,
-            EcommerceOrderProductsStream,
-            *([WebhookEventsStream] if realtime else []),
-        ]
-        if self.config.get("id_scan", False):
-            classes.extend(ID_SCAN_STREAMS)
-        streams: list[Stream] = [cls(tap=self) for cls in classes]
+        """Every stream of :func:`~tap_activecampaign.streams.registry.stream_classes`."""
+        streams: list[Stream] = [cls(tap=self) for cls in stream_classes(self.config)]
         concurrency = int(self.config.get("concurrency") or 6)
         for stream in streams:
             if isinstance(stream, ContactsStream):
@@ -390,13 +304,12 @@ class TapActiveCampaign(Tap):
 
     @property
     def streams(self) -> dict[str, Stream]:
-        """The streams in the run order of :data:`STREAM_ORDER` (the SDK sorts by name)."""
+        """The streams in the registry's run order (the SDK sorts them by name)."""
         streams = super().streams
-        rank = {name: i for i, name in enumerate(STREAM_ORDER)}
-        if list(streams) != sorted(streams, key=lambda n: rank.get(n, len(rank))):
-            ordered = dict(sorted(streams.items(), key=lambda kv: rank.get(kv[0], len(rank))))
-            self._streams = ordered
-            return ordered
+        order = in_run_order(streams)
+        if list(streams) != order:
+            self._streams = {name: streams[name] for name in order}
+            return self._streams
         return streams
 
 

@@ -6,7 +6,7 @@ import typing as t
 
 import pytest
 import requests
-import tap_activecampaign.client
+import tap_activecampaign.http_stream
 from sandbox.testing import SandboxProcess
 from singer_sdk.exceptions import FatalAPIError
 from tap_activecampaign.tap import TapActiveCampaign
@@ -30,7 +30,7 @@ AC_FAULTS = [
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     # 1, 2, 4 ... s in production; 429s still wait their exact Retry-After (1 s here)
-    monkeypatch.setattr(tap_activecampaign.client, "RETRY_BASE_SECONDS", 0.05)
+    monkeypatch.setattr(tap_activecampaign.http_stream, "RETRY_BASE_SECONDS", 0.05)
 
 
 @pytest.fixture(scope="module")

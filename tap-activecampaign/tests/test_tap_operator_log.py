@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 from sandbox.testing import SandboxProcess
-from tap_activecampaign.client import PacedSession
+from tap_activecampaign.http_stream import PacedSession
 from tap_activecampaign.pacing import RequestPacer
 from tap_activecampaign.progress import Progress
 from tap_activecampaign.unreachable import (

@@ -10,13 +10,9 @@ import pytest
 import requests
 from hypothesis import given
 from hypothesis import strategies as st
-from tap_activecampaign.client import (
-    ActiveCampaignStream,
-    ConfigError,
-    ac_reason,
-    normalize_api_url,
-    parse_retry_after,
-)
+from tap_activecampaign.api_url import ConfigError, normalize_api_url
+from tap_activecampaign.client import ActiveCampaignStream
+from tap_activecampaign.error_bodies import ac_reason, parse_retry_after
 from tap_activecampaign.pacing import MAX_MARGIN, SAFETY_MARGIN, RequestPacer
 from tap_activecampaign.paging import IdRange, meta_total, offset_has_more, split_id_range
 from tap_activecampaign.records import RecordNormalizer, decamelize, to_bool, to_int

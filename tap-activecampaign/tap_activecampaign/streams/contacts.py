@@ -22,64 +22,25 @@ import contextlib
 import queue
 import threading
 import typing as t
-from dataclasses import dataclass
 
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 
 from tap_activecampaign.client import ActiveCampaignStream
 from tap_activecampaign.paging import PAGE_SIZE, IdRange, meta_total, split_id_range
+from tap_activecampaign.streams.contacts_plan import (
+    MAX_ID,
+    SIDELOADS,
+    SYNC_KEY,
+    Failure,
+    Page,
+    SyncPlan,
+    contact_ref,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
     from singer_sdk.helpers.types import Context
-
-SYNC_KEY = "contacts_sync"
-#: Upper bound of the last id range when the highest id is not known.
-MAX_ID = 2**53
-#: Sideload array -> child stream fed by it.
-SIDELOADS = {
-    "contactLists": "contact_lists",
-    "contactTags": "contact_tags",
-    "fieldValues": "contact_custom_field_values",
-}
-
-
-@dataclass
-class Page:
-    """One response of one id range, handed from a worker thread to the writer."""
-
-    range_index: int
-    contacts: list[dict[str, t.Any]]
-    sideloads: dict[str, list[dict[str, t.Any]]]
-    last_id: int
-    done: bool
-
-
-@dataclass
-class _Failure:
-    error: BaseException
-
-
-@dataclass
-class _SyncPlan:
-    started_at: str
-    ranges: list[IdRange]
-    max_udate: str | None = None
-    #: the highest id read in a range read in full (becomes ``max_id`` when complete)
-    max_id: int | None = None
-    #: the update filter of the ``changed`` ranges (fixed for the whole sync, resumes too)
-    changed_filter: dict[str, str] | None = None
-
-    def to_state(self) -> dict[str, t.Any]:
-        return {
-            "started_at": self.started_at,
-            "max_udate": self.max_udate,
-            "max_id": self.max_id,
-            "changed_filter": self.changed_filter,
-            "ranges": [r.to_state() for r in self.ranges],
-        }
-
 
 class ContactsStream(ActiveCampaignStream):
     """``GET /contacts``: keyset paging by id ranges; new contacts by id, changed ones through
@@ -119,7 +80,7 @@ class ContactsStream(ActiveCampaignStream):
         return {"limit": PAGE_SIZE, "include": self._includes()}
 
     @staticmethod
-    def _range_params(plan: _SyncPlan, id_range: IdRange) -> dict[str, str]:
+    def _range_params(plan: SyncPlan, id_range: IdRange) -> dict[str, str]:
         """The update filter for a ``changed`` range, nothing for a range read in full."""
         return dict(plan.changed_filter or {}) if id_range.changed else {}
 
@@ -132,12 +93,12 @@ class ContactsStream(ActiveCampaignStream):
             return str(saved["started_at"])
         return self.ac_tap.sync_started_at()
 
-    def _save(self, plan: _SyncPlan) -> None:
+    def _save(self, plan: SyncPlan) -> None:
         self.stream_state[SYNC_KEY] = plan.to_state()
         self.state_manager.is_flushed = False
         self._write_state_message()
 
-    def _load_plan(self) -> _SyncPlan | None:
+    def _load_plan(self) -> SyncPlan | None:
         saved = self.stream_state.get(SYNC_KEY)
         if not isinstance(saved, dict) or not saved.get("ranges"):
             return None
@@ -147,16 +108,9 @@ class ContactsStream(ActiveCampaignStream):
             sum(not r.done for r in ranges),
             len(ranges),
         )
-        saved_max_id = saved.get("max_id")
-        return _SyncPlan(
-            started_at=str(saved.get("started_at") or self.ac_tap.sync_started_at()),
-            ranges=ranges,
-            max_udate=saved.get("max_udate"),
-            max_id=None if saved_max_id is None else int(saved_max_id),
-            changed_filter=saved.get("changed_filter") or None,
-        )
+        return SyncPlan.from_state(saved, ranges, self.ac_tap.sync_started_at)
 
-    def _finish(self, plan: _SyncPlan) -> None:
+    def _finish(self, plan: SyncPlan) -> None:
         """A complete sync: the bookmark becomes the newest ``udate`` seen (capped by the SDK
         at the sync start), and the backfill position is dropped."""
         state = self.stream_state
@@ -186,7 +140,7 @@ class ContactsStream(ActiveCampaignStream):
 
     def _new_plan(
         self, params: dict[str, t.Any], context: Context | None
-    ) -> tuple[_SyncPlan, Page | None]:
+    ) -> tuple[SyncPlan, Page | None]:
         """A first sync: every id, in ranges. An incremental one: the ids above ``max_id`` in
         full (one range), and below it the changed contacts, in ranges."""
         changed = self.changed_rows_filter(context)
@@ -204,7 +158,7 @@ class ContactsStream(ActiveCampaignStream):
         plan.max_id = max_id
         return plan, page
 
-    def _plan_ranges(self, params: dict[str, t.Any], hi: int) -> tuple[_SyncPlan, Page | None]:
+    def _plan_ranges(self, params: dict[str, t.Any], hi: int) -> tuple[SyncPlan, Page | None]:
         """Read the highest ids up to ``hi`` first (``orders[id]=DESC``): that page is real
         data, and its ids and ``meta.total`` tell how to cut the rest into ranges."""
         bound = {"id_less": hi + 1} if hi < MAX_ID else {}
@@ -212,7 +166,7 @@ class ContactsStream(ActiveCampaignStream):
         started_at = self.ac_tap.sync_started_at()  # after a response: AC's clock is known
         contacts = [c for c in body.get("contacts") or [] if isinstance(c, dict)]
         if not contacts:
-            return _SyncPlan(started_at=started_at, ranges=[]), None
+            return SyncPlan(started_at=started_at, ranges=[]), None
         raw_ids = [int(c["id"]) for c in contacts]
         ids = sorted(raw_ids)
         total = meta_total(body)
@@ -225,13 +179,13 @@ class ContactsStream(ActiveCampaignStream):
         )
         if len(contacts) < PAGE_SIZE:  # a short page: there is nothing below it
             top = IdRange(lo=ids[0] - 1, hi=ids[-1], pos=ids[0] - 1)
-            return _SyncPlan(started_at=started_at, ranges=[top]), page
+            return SyncPlan(started_at=started_at, ranges=[top]), page
         if raw_ids[0] < raw_ids[-1]:
             # orders[id]=DESC was not honoured: the page holds the lowest ids instead.
             self.logger.warning("contacts: descending id order not supported, paging one range")
             first = IdRange(lo=0, hi=ids[-1], pos=0)
             rest = IdRange(lo=ids[-1], hi=hi, pos=ids[-1])
-            return _SyncPlan(started_at=started_at, ranges=[first, rest]), page
+            return SyncPlan(started_at=started_at, ranges=[first, rest]), page
         top = IdRange(lo=ids[0] - 1, hi=ids[-1], pos=ids[0] - 1)
         parts = min(self.max_ranges, self.workers * 2)
         # meta.total only sizes the ranges (it can lag): the ranges always cover every id
@@ -241,7 +195,7 @@ class ContactsStream(ActiveCampaignStream):
             density = len(contacts) / max(1, ids[-1] - ids[0] + 1)
             remaining = max(PAGE_SIZE, round((ids[0] - 1) * density))
         below = split_id_range(ids[0] - 1, remaining, parts)
-        return _SyncPlan(started_at=started_at, ranges=[top, *below]), page
+        return SyncPlan(started_at=started_at, ranges=[top, *below]), page
 
     @staticmethod
     def _sideloads(body: t.Mapping[str, t.Any]) -> dict[str, list[dict[str, t.Any]]]:
@@ -253,7 +207,7 @@ class ContactsStream(ActiveCampaignStream):
         return found
 
     def _emit_all(
-        self, plan: _SyncPlan, params: dict[str, t.Any], first_page: Page | None
+        self, plan: SyncPlan, params: dict[str, t.Any], first_page: Page | None
     ) -> Iterator[dict[str, t.Any]]:
         pending = [i for i, r in enumerate(plan.ranges) if not r.done]
         if first_page is not None:
@@ -261,7 +215,7 @@ class ContactsStream(ActiveCampaignStream):
             pending = [i for i in pending if i != first_page.range_index]
         if not pending:
             return
-        pages: queue.Queue[Page | _Failure | None] = queue.Queue(maxsize=self.workers * 2)
+        pages: queue.Queue[Page | Failure | None] = queue.Queue(maxsize=self.workers * 2)
         stop = threading.Event()
         todo: queue.Queue[int] = queue.Queue()
         for index in pending:
@@ -284,7 +238,7 @@ class ContactsStream(ActiveCampaignStream):
                 if item is None:
                     running -= 1
                     continue
-                if isinstance(item, _Failure):
+                if isinstance(item, Failure):
                     raise item.error
                 yield from self._emit_page(plan, item)
         finally:
@@ -295,13 +249,13 @@ class ContactsStream(ActiveCampaignStream):
 
     def _worker(
         self,
-        plan: _SyncPlan,
+        plan: SyncPlan,
         params: dict[str, t.Any],
         todo: queue.Queue[int],
-        pages: queue.Queue[Page | _Failure | None],
+        pages: queue.Queue[Page | Failure | None],
         stop: threading.Event,
     ) -> None:
-        def put(item: Page | _Failure | None) -> bool:
+        def put(item: Page | Failure | None) -> bool:
             while not stop.is_set():
                 try:
                     pages.put(item, timeout=0.1)
@@ -341,11 +295,11 @@ class ContactsStream(ActiveCampaignStream):
                         break
                     position = last
         except BaseException as exc:  # handed to the writer thread, which raises it
-            put(_Failure(exc))
+            put(Failure(exc))
         finally:
             put(None)
 
-    def _emit_page(self, plan: _SyncPlan, page: Page) -> Iterator[dict[str, t.Any]]:
+    def _emit_page(self, plan: SyncPlan, page: Page) -> Iterator[dict[str, t.Any]]:
         """Yield the page's new-enough contacts, then write their sideloaded rows."""
         tag_names = {
             int(tag["id"]): str(tag.get("tag") or "")
@@ -354,7 +308,7 @@ class ContactsStream(ActiveCampaignStream):
         }
         tags_of: dict[int, list[str]] = {}
         for row in page.sideloads.get("contactTags", []):
-            contact_id, tag_id = _int(row.get("contact")), _int(row.get("tag"))
+            contact_id, tag_id = contact_ref(row.get("contact")), contact_ref(row.get("tag"))
             if contact_id is not None and tag_id in tag_names:
                 tags_of.setdefault(contact_id, []).append(tag_names[tag_id])
 
@@ -411,7 +365,7 @@ class ContactsStream(ActiveCampaignStream):
         keep = {int(r["id"]) for r in records}
         key = int(records[0]["id"])
         self._child_rows[key] = {
-            SIDELOADS[name]: [r for r in rows if _int(r.get("contact")) in keep]
+            SIDELOADS[name]: [r for r in rows if contact_ref(r.get("contact")) in keep]
             for name, rows in page.sideloads.items()
             if name in SIDELOADS
         }
@@ -437,92 +391,3 @@ class ContactsStream(ActiveCampaignStream):
         """The sideloaded rows of one page for one child stream."""
         return self._child_rows.get(page_key, {}).get(stream_name, [])
 
-
-def _int(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
-class _SideloadedChild(ActiveCampaignStream):
-    """A child stream written from the sideloads of the contacts pages (no requests)."""
-
-    parent_stream_type = ContactsStream
-    state_partitioning_keys = []
-    replication_key = None
-    _schema_written = False
-
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """The rows the parent stashed for this page."""
-        if not context:
-            return
-        parent = self.ac_tap.streams["contacts"]
-        assert isinstance(parent, ContactsStream)
-        yield from parent.take_child_rows(int(context["contacts_page"]), self.name)
-
-    def _write_schema_message(self) -> None:
-        """Once per run, not once per page."""
-        if not self._schema_written:
-            super()._write_schema_message()
-            self._schema_written = True
-
-
-class ContactListsStream(_SideloadedChild):
-    """List memberships of the changed contacts (``include=contactLists``)."""
-
-    name = "contact_lists"
-    path = "/contactLists"
-    records_key = "contactLists"
-    schema = ActiveCampaignStream.load_schema("contact_lists")
-
-
-class ContactTagsStream(_SideloadedChild):
-    """Tags of the changed contacts (``include=contactTags.tag``)."""
-
-    name = "contact_tags"
-    path = "/contactTags"
-    records_key = "contactTags"
-    schema = ActiveCampaignStream.load_schema("contact_tags")
-
-
-class ContactCustomFieldValuesStream(_SideloadedChild):
-    """Custom field values of the changed contacts (``include=fieldValues``)."""
-
-    name = "contact_custom_field_values"
-    path = "/fieldValues"
-    records_key = "fieldValues"
-    schema = ActiveCampaignStream.load_schema("contact_custom_field_values")
-
-
-class ContactListsScanStream(ActiveCampaignStream):
-    """``membership_full_scan``: every membership, ``GET /contactLists``, filter on udate."""
-
-    name = "contact_lists"
-    path = "/contactLists"
-    records_key = "contactLists"
-    replication_key = "udate"
-    order_by = {"orders[id]": "ASC"}
-    schema = ActiveCampaignStream.load_schema("contact_lists")
-
-
-class ContactTagsScanStream(ActiveCampaignStream):
-    """``membership_full_scan``: every contact tag, ``GET /contactTags``, filter on cdate."""
-
-    name = "contact_tags"
-    path = "/contactTags"
-    records_key = "contactTags"
-    replication_key = "cdate"
-    order_by = {"orders[id]": "ASC"}
-    schema = ActiveCampaignStream.load_schema("contact_tags")
-
-
-class ContactCustomFieldValuesScanStream(ActiveCampaignStream):
-    """``membership_full_scan``: every field value, ``GET /fieldValues``, filter on udate."""
-
-    name = "contact_custom_field_values"
-    path = "/fieldValues"
-    records_key = "fieldValues"
-    replication_key = "udate"
-    order_by = {"orders[id]": "ASC"}
-    schema = ActiveCampaignStream.load_schema("contact_custom_field_values")

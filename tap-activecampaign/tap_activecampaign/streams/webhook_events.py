@@ -28,13 +28,13 @@ from singer_sdk import typing as th
 
 from tap_activecampaign.client import ActiveCampaignStream
 from tap_activecampaign.paging import PAGE_SIZE
-from tap_activecampaign.streams.contacts import (
+from tap_activecampaign.streams.contact_children import (
     ContactCustomFieldValuesStream,
     ContactListsStream,
-    ContactsStream,
     ContactTagsStream,
-    Page,
 )
+from tap_activecampaign.streams.contacts import ContactsStream
+from tap_activecampaign.streams.contacts_plan import Page
 from tap_activecampaign.webhooks.decode import CONTACT_EVENTS
 from tap_activecampaign.webhooks.queue import QueuedEvent, WebhookQueue, open_queue
 
