@@ -51,9 +51,20 @@ class ReadBack:
         if not (keys or emails):
             return out
 
+        # Only what this flush can use is kept (memory flat in the account's size): the
+        # contacts it touches by EXT_ID or email, and the holders of the SMS numbers it sends.
+        wanted_emails = {r.email for r in self.batch.rows.values() if r.email}
+        wanted_sms = {"+" + r.sms.lstrip("+") for r in self.batch.rows.values() if r.sms}
+
         def remember(contact: dict[str, t.Any]) -> None:
             attrs = contact.get("attributes") or {}
             ext = attrs.get("EXT_ID") or contact.get("ext_id")
+            email = str(contact.get("email") or "").lower()
+            sms = "+" + str(attrs.get("SMS") or "").lstrip("+")
+            if not (
+                (ext and str(ext) in keys) or (email and email in wanted_emails)
+            ) and sms not in wanted_sms:
+                return
             if ext:
                 out[str(ext)] = contact
             if contact.get("email"):
