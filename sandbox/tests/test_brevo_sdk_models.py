@@ -86,12 +86,6 @@ def _wait_done(api: BrevoClient, pid: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess("brevo", rate_scale=0, import_delay=0) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
 def account(sandbox: SandboxProcess) -> Iterator[dict[str, Any]]:
     """An account holding one of every kind of object the target writes, in every state."""
     api = BrevoClient(sandbox)
