@@ -18,7 +18,7 @@ from aiohttp import web
 from sandbox.activecampaign import control, resources, webhooks
 from sandbox.activecampaign.catalog import dump_catalog
 from sandbox.activecampaign.dump import dump_store
-from sandbox.activecampaign.resources import ACState
+from sandbox.activecampaign.state import ACState
 from sandbox.server import CommonConfig, Service, SlidingWindowPolicy, create_app, json_response
 
 DEFAULT_TOKEN = "sandbox-ac-token"  # noqa: S105 (a fake, public sandbox credential)

@@ -1,25 +1,22 @@
 """The `/api/3/...` routes: collections (generic, declared in `COLLECTIONS`), contacts (keyset
 paging and `include=` sideloads), single contacts, the token checks.
 
-Query semantics come from `query.py`, payload shapes from `render.py`.
+Query semantics come from `query.py`, payload shapes from `render.py`, sideloads from
+`sideloads.py`.
 """
 
 from __future__ import annotations
 
 import bisect
 import email.utils
-import gc
 import hashlib
-from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from sandbox.activecampaign import catalog
-from sandbox.activecampaign.generate import generate
 from sandbox.activecampaign.model import Contact
 from sandbox.activecampaign.query import (
     InvalidFilter,
@@ -36,85 +33,18 @@ from sandbox.activecampaign.query import (
     text_key,
 )
 from sandbox.activecampaign.render import Renderer
-from sandbox.activecampaign.store import Store
-from sandbox.server import Clock, json_response
+from sandbox.activecampaign.sideloads import (
+    children_sideload,
+    contact_sideloads,
+    parse_include,
+    render_field,
+)
+from sandbox.activecampaign.state import ACState
+from sandbox.server import json_response
 
 API = "/api/3"
 Predicate = Callable[[Any], bool]
-FilterBuilder = Callable[[str, str, "ACState"], Predicate]
-
-
-@dataclass
-class ACState:
-    """The emulated account: its data, settings and query caches."""
-
-    contacts: int
-    seed: int
-    tz: ZoneInfo
-    token: str
-    clock: Clock = field(default_factory=Clock)
-    store: Store = field(init=False)
-    _cache: OrderedDict[tuple[Any, ...], tuple[list[Any], list[int]]] = field(
-        default_factory=OrderedDict
-    )
-    _counts: tuple[int, dict[str, Counter[int]]] | None = None
-    #: quirk (POST /__sandbox/quirks): GET /contacts reports a lagging meta.total (half)
-    stale_total: bool = False
-    #: called as listener(op, result, now) after each applied mutate op (webhooks.py)
-    mutation_listeners: list[Callable[[dict[str, Any], dict[str, Any], int], None]] = field(
-        default_factory=list)
-    #: plan add-ons (sms, conversions, site messages, e-commerce): False answers 403/404
-    addons: bool = True
-    addons_default: bool = True
-
-    def __post_init__(self) -> None:
-        self.store = self._generate()
-
-    def _generate(self) -> Store:
-        gc.disable()  # millions of long-lived objects: no point scanning them while building
-        try:
-            store = generate(self.contacts, self.seed, self.tz)
-        finally:
-            gc.enable()
-        gc.collect()
-        gc.freeze()  # keep the seeded data set out of every later collection
-        return store
-
-    def reset(self) -> None:
-        gc.unfreeze()
-        self.store = self._generate()
-        self._cache.clear()
-        self._counts = None
-        self.clock.reset()
-        self.stale_total = False
-        self.addons = self.addons_default
-
-    def cached(self, key: tuple[Any, ...], compute: Callable[[], list[Any]]
-               ) -> tuple[list[Any], list[int]]:
-        full = (self.store.version, *key)
-        if self._cache and next(iter(self._cache))[0] != self.store.version:
-            self._cache.clear()  # results of an older version are never asked for again
-        hit = self._cache.get(full)
-        if hit is not None:
-            self._cache.move_to_end(full)
-            return hit
-        rows = compute()
-        value = (rows, [r.id for r in rows])
-        self._cache[full] = value
-        while len(self._cache) > 32:
-            self._cache.popitem(last=False)
-        return value
-
-    def account_counts(self) -> dict[str, Counter[int]]:
-        if self._counts is None or self._counts[0] != self.store.version:
-            s = self.store
-            counts = {
-                "contacts": Counter(ac.account for ac in s.account_contacts.values()),
-                "deals": Counter(d.account for d in s.deals.values()),
-                "tags": Counter(ct.tag for ct in s.contact_tags.values()),
-            }
-            self._counts = (s.version, counts)
-        return self._counts[1]
+FilterBuilder = Callable[[str, str, ACState], Predicate]
 
 
 # ----- filter builders ------------------------------------------------------------------------
@@ -166,7 +96,6 @@ class Collection:
     orders: dict[str, SortKey] = field(default_factory=dict)
     total_int: bool = False
     meta_extra: Callable[[ACState, list[Any]], dict[str, Any]] | None = None
-    sideload: Callable[[Renderer, ACState, list[Any]], dict[str, Any]] | None = None
 
 
 def _matching(st: ACState, coll: Collection, filters: dict[str, str],
@@ -212,8 +141,7 @@ def make_collection_handler(st: ACState, coll: Collection
         page = rows[offset : offset + limit]
         r = Renderer(st.tz, api_base(request))
         body: dict[str, Any] = {}
-        if coll.sideload is not None:
-            body.update(coll.sideload(r, st, page))
+        body.update(children_sideload(r, st, coll.key, page))
         body[coll.key] = [coll.render(r, st, x) for x in page]
         meta: dict[str, Any] = {"total": len(rows) if coll.total_int else str(len(rows))}
         if coll.meta_extra is not None:
@@ -225,27 +153,6 @@ def make_collection_handler(st: ACState, coll: Collection
 
 
 # ----- per-resource declarations ----------------------------------------------------------
-def _fields_sideload(r: Renderer, st: ACState, page: list[Any]) -> dict[str, Any]:
-    ids = {f.id for f in page}
-    return {
-        "fieldOptions": [r.field_option(o) for o in st.store.rows("field_options")
-                         if o.field in ids],
-        "fieldRels": [r.field_rel(x) for x in st.store.rows("field_rels") if x.field in ids],
-    }
-
-
-def _render_field(r: Renderer, st: ACState, f: Any) -> dict[str, Any]:
-    opts = [o.id for o in st.store.rows("field_options") if o.field == f.id]
-    rels = [x.id for x in st.store.rows("field_rels") if x.field == f.id]
-    return r.field(f, opts, rels)
-
-
-def _deal_groups_sideload(r: Renderer, st: ACState, page: list[Any]) -> dict[str, Any]:
-    ids = {g.id for g in page}
-    return {"dealStages": [r.deal_stage(s) for s in st.store.rows("deal_stages")
-                           if s.group in ids]}
-
-
 def _deals_meta(st: ACState, rows: list[Any]) -> dict[str, Any]:
     totals: dict[str, list[int]] = {}
     for d in rows:
@@ -294,12 +201,11 @@ COLLECTIONS: list[tuple[str, Collection]] = [
         orders={"id": attr_key("id"), "cdate": attr_key("cdate")},
     )),
     ("/fields", Collection(
-        "fields", "fields", _render_field,
+        "fields", "fields", render_field,
         filters={"perstag": eq_text("perstag")},
         orders={"id": attr_key("id"), "title": text_key("title"),
                 "ordernum": attr_key("ordernum")},
-        sideload=_fields_sideload,
-    )),
+            )),
     ("/fieldValues", Collection(
         "fieldValues", "field_values", lambda r, st, x: r.field_value(x),
         filters={"fieldid": eq_int("field"), "field": eq_int("field"),
@@ -366,8 +272,7 @@ COLLECTIONS: list[tuple[str, Collection]] = [
         "dealGroups", "deal_groups", lambda r, st, x: r.deal_group(x),
         filters={"title": contains("title")},
         orders={"id": attr_key("id"), "title": text_key("title")},
-        sideload=_deal_groups_sideload,
-    )),
+            )),
     ("/accounts", Collection(
         "accounts", "accounts",
         lambda r, st, x: r.account(x, st.account_counts()["contacts"].get(x.id, 0),
@@ -465,84 +370,6 @@ CONTACT_ORDERS: dict[str, SortKey] = {
     "name": lambda c: (c.first_name + " " + c.last_name).strip().lower(),
     "score": attr_key("score"),
 }
-INCLUDE_FIRST = ("contactLists", "contactTags", "fieldValues", "deals", "contactAutomations",
-                 "accountContacts")
-
-
-def _parse_include(value: str) -> tuple[set[str], set[str]]:
-    first: set[str] = set()
-    hops: set[str] = set()
-    for part in value.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        head, _, tail = part.partition(".")
-        if head in INCLUDE_FIRST:
-            first.add(head)
-            if tail:
-                hops.add(f"{head}.{tail}")
-    return first, hops
-
-
-def _sideloads(r: Renderer, st: ACState, contacts: list[Contact], first: set[str],
-               hops: set[str]) -> tuple[dict[str, Any], dict[int, dict[str, list[str]]]]:
-    s = st.store
-    out: dict[str, Any] = {}
-    per_contact: dict[int, dict[str, list[str]]] = {c.id: {} for c in contacts}
-    if "contactLists" in first:
-        rows = [m for c in contacts for m in s.memberships_of(c.id)]
-        out["contactLists"] = [r.contact_list(m) for m in rows]
-        for m in rows:
-            per_contact[m.contact].setdefault("contactLists", []).append(str(m.id))
-        if "contactLists.list" in hops:
-            lids = sorted({m.list for m in rows})
-            out["lists"] = [r.mailing_list(s.lists[i]) for i in lids if i in s.lists]
-    if "contactTags" in first:
-        rows_t = [ct for c in contacts for ct in s.contact_tags_of(c.id)]
-        out["contactTags"] = [r.contact_tag(ct) for ct in rows_t]
-        for ct in rows_t:
-            per_contact[ct.contact].setdefault("contactTags", []).append(str(ct.id))
-        if "contactTags.tag" in hops:
-            tids = sorted({ct.tag for ct in rows_t})
-            out["tags"] = [r.tag(s.tags[i]) for i in tids if i in s.tags]
-    if "fieldValues" in first:
-        rows_f = [fv for c in contacts for fv in s.field_values_of(c.id)]
-        out["fieldValues"] = [r.field_value(fv) for fv in rows_f]
-        for fv in rows_f:
-            per_contact[fv.contact].setdefault("fieldValues", []).append(str(fv.id))
-        if "fieldValues.field" in hops:
-            fids = sorted({fv.field for fv in rows_f})
-            out["fields"] = [_render_field(r, st, s.fields[i]) for i in fids if i in s.fields]
-    if "deals" in first:
-        rows_d = [d for c in contacts for d in s.deals_of(c.id)]
-        out["deals"] = [r.deal(d) for d in rows_d]
-        for d in rows_d:
-            per_contact[d.contact].setdefault("deals", []).append(str(d.id))
-    if "contactAutomations" in first:
-        rows_a = [ca for c in contacts for ca in s.automations_of(c.id)]
-        out["contactAutomations"] = [r.contact_automation(ca) for ca in rows_a]
-        for ca in rows_a:
-            per_contact[ca.contact].setdefault("contactAutomations", []).append(str(ca.id))
-        if "contactAutomations.automation" in hops:
-            aids = sorted({ca.automation for ca in rows_a})
-            out["automations"] = [r.automation(s.automations[i]) for i in aids
-                                  if i in s.automations]
-    if "accountContacts" in first:
-        rows_ac = [s.account_contacts[i] for c in contacts
-                   for i in s.accounts_by_contact.get(c.id, ())]
-        out["accountContacts"] = [r.account_contact(x) for x in rows_ac]
-        if "accountContacts.account" in hops:
-            counts = st.account_counts()
-            acc_ids = sorted({x.account for x in rows_ac})
-            out["accounts"] = [r.account(s.accounts[i], counts["contacts"].get(i, 0),
-                                         counts["deals"].get(i, 0))
-                               for i in acc_ids if i in s.accounts]
-    for c in contacts:
-        for name in first:
-            per_contact[c.id].setdefault(name, [])
-    return out, per_contact
-
-
 def make_contacts_handler(st: ACState) -> Callable[[web.Request], Any]:
     async def handler(request: web.Request) -> web.Response:
         q = request.query
@@ -581,11 +408,11 @@ def make_contacts_handler(st: ACState) -> Callable[[web.Request], Any]:
         start = lo + offset
         page = rows[start : min(hi, start + limit)]
         r = Renderer(st.tz, api_base(request))
-        first, hops = _parse_include(q.get("include", ""))
+        first, hops = parse_include(q.get("include", ""))
         extra: dict[str, Any] = {}
         per_contact: dict[int, dict[str, list[str]]] = {}
         if first:
-            extra, per_contact = _sideloads(r, st, page, first, hops)
+            extra, per_contact = contact_sideloads(r, st, page, first, hops)
         s = st.store
         rendered = []
         for c in page:
@@ -631,7 +458,7 @@ def make_contact_handlers(st: ACState) -> tuple[Callable[[web.Request], Any],
         s = st.store
         r = Renderer(st.tz, api_base(request))
         first = {"contactAutomations", "contactLists", "deals", "fieldValues"}
-        extra, per_contact = _sideloads(r, st, [c], first, set())
+        extra, per_contact = contact_sideloads(r, st, [c], first, set())
         contact = r.contact(c, s.accounts_by_contact.get(c.id))
         contact.update(per_contact[c.id])
         contact["geoIps"] = []
