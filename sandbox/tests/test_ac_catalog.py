@@ -4,7 +4,6 @@ rows hanging off the real objects, add-on gating, mutations."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +16,7 @@ ISO_LOCAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
 NAIVE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 
 
-@pytest.fixture(scope="module")
-def ac() -> Iterator[SandboxProcess]:
-    with SandboxProcess("activecampaign", contacts=300, seed=5, rate_limit=0) as sb:
-        yield sb
+AC_SANDBOX = {"contacts": 300, "seed": 5}
 
 
 def get(ac: SandboxProcess, path: str, **params: Any) -> requests.Response:

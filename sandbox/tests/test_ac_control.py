@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,17 +9,10 @@ import pytest
 import requests
 from sandbox.testing import SandboxProcess
 
-
-@pytest.fixture(scope="module")
-def ac() -> Iterator[SandboxProcess]:
-    with SandboxProcess("activecampaign", contacts=60, seed=5, rate_limit=0) as sb:
-        yield sb
+AC_SANDBOX = {"contacts": 60, "seed": 5}
 
 
-@pytest.fixture(autouse=True)
-def _fresh(ac: SandboxProcess) -> None:
-    ac.control.reset()
-    ac.control.reset_requests()
+pytestmark = pytest.mark.usefixtures("clean_ac")
 
 
 def get(ac: SandboxProcess, path: str, **params: Any) -> Any:

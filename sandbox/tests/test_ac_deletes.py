@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 from sandbox.testing import SandboxProcess
 
-
-@pytest.fixture(scope="module")
-def ac() -> Iterator[SandboxProcess]:
-    with SandboxProcess("activecampaign", contacts=80, seed=11, rate_limit=0) as sb:
-        yield sb
+AC_SANDBOX = {"contacts": 80, "seed": 11}
 
 
-@pytest.fixture(autouse=True)
-def _fresh(ac: SandboxProcess) -> None:
-    ac.control.reset()
+pytestmark = pytest.mark.usefixtures("clean_ac")
 
 
 def get(ac: SandboxProcess, path: str, **params: Any) -> Any:

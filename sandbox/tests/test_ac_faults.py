@@ -11,11 +11,7 @@ import pytest
 import requests
 from sandbox.testing import SandboxProcess
 
-
-@pytest.fixture(scope="module")
-def ac() -> Iterator[SandboxProcess]:
-    with SandboxProcess("activecampaign", contacts=30, seed=2, rate_limit=0) as sb:
-        yield sb
+AC_SANDBOX = {"contacts": 30, "seed": 2}
 
 
 @pytest.fixture(autouse=True)

@@ -3,10 +3,8 @@ while contacts are created, updated and deleted between pages (a hypothesis prop
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,10 +13,7 @@ from sandbox.testing import SandboxProcess
 N = 150
 
 
-@pytest.fixture(scope="module")
-def ac() -> Iterator[SandboxProcess]:
-    with SandboxProcess("activecampaign", contacts=N, seed=3, rate_limit=0) as sb:
-        yield sb
+AC_SANDBOX = {"contacts": N, "seed": 3}
 
 
 def fetch(ac: SandboxProcess, s: requests.Session, mode: str, limit: int, cursor: int,

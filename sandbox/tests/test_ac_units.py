@@ -1,5 +1,6 @@
 """In-process unit tests of the AC emulator's pieces: date-filter semantics, paging parameters,
-local-time rendering, the sliding-window limiter, fault picking and the seeded data set."""
+local-time rendering, the sideload tables, the sliding-window limiter, fault picking and the
+seeded data set."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from sandbox.activecampaign.query import (
     parse_filters,
     parse_orders,
 )
-from sandbox.activecampaign.render import LocalClock
+from sandbox.activecampaign.render import LocalClock, Renderer
+from sandbox.activecampaign.sideloads import CONTACT_INCLUDES, contact_sideloads, parse_include
+from sandbox.activecampaign.state import ACState
 from sandbox.server.faults import FaultConfigError, FaultInjector
 from sandbox.server.ratelimit import SlidingWindow, SlidingWindowPolicy
 
@@ -221,3 +224,27 @@ def test_a_few_percent_of_contacts_and_deals_have_a_null_update_date() -> None:
     # deterministic per seed, and a different seed picks others
     assert [c.id for c in generate(2000, 42, CHI).contacts.values() if c.udate is None] == never
     assert [c.id for c in generate(2000, 43, CHI).contacts.values() if c.udate is None] != never
+
+
+def test_parse_include_keeps_known_names_and_their_hops_only() -> None:
+    first, hops = parse_include(" contactLists.list,bogus.x,,deals, contactTags ")
+    assert first == {"contactLists", "deals", "contactTags"}
+    assert hops == {"contactLists.list"}
+
+
+def test_every_include_and_hop_is_sideloaded_and_linked_from_its_contacts() -> None:
+    st = ACState(contacts=40, seed=4, tz=CHI, token="t")
+    contacts = st.store.rows("contacts")[:25]
+    first = set(CONTACT_INCLUDES)
+    hops = {f"{name}.{hop}" for name, inc in CONTACT_INCLUDES.items() for hop in inc.hops}
+    out, per_contact = contact_sideloads(Renderer(CHI, "http://x/api/3"), st, contacts, first,
+                                         hops)
+    for name, inc in CONTACT_INCLUDES.items():
+        rows = [x for c in contacts for x in inc.rows_of(st, c.id)]
+        assert rows, name  # the seeded data set has some of every kind
+        assert [x["id"] for x in out[name]] == [str(x.id) for x in rows]
+        for c in contacts:
+            want = [str(x.id) for x in inc.rows_of(st, c.id)] if inc.linked else []
+            assert per_contact[c.id][name] == want, (name, c.id)
+        for hop in inc.hops.values():
+            assert {x["id"] for x in out[hop.key]} == {str(getattr(x, hop.ref)) for x in rows}

@@ -46,10 +46,7 @@ class Collector:
                 for r in self.received]
 
 
-@pytest.fixture(scope="module")
-def ac() -> Iterator[SandboxProcess]:
-    with SandboxProcess("activecampaign", contacts=40, seed=3, rate_limit=0) as sb:
-        yield sb
+AC_SANDBOX = {"contacts": 40, "seed": 3}
 
 
 @pytest.fixture

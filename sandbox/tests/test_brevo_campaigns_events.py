@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sandbox.brevo.testkit import BrevoClient
 from sandbox.testing import SandboxProcess
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess("brevo", rate_scale=0, import_delay=0) as sb:
-        yield sb
-
-
-@pytest.fixture
-def api(sandbox: SandboxProcess) -> Iterator[BrevoClient]:
-    sandbox.control.reset()
-    client = BrevoClient(sandbox)
-    yield client
-    client.close()
 
 
 def draft(**extra: Any) -> dict[str, Any]:

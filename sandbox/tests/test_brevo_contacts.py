@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sandbox.brevo.testkit import BrevoClient
-from sandbox.testing import SandboxProcess
 
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess("brevo", rate_scale=0, import_delay=0) as sb:
-        yield sb
-
-
-@pytest.fixture
-def api(sandbox: SandboxProcess) -> Iterator[BrevoClient]:
-    sandbox.control.reset()
-    sandbox.control.reset_requests()
-    client = BrevoClient(sandbox)
-    yield client
-    client.close()
 
 
 def make_list(api: BrevoClient, name: str = "L") -> int:

@@ -4,7 +4,6 @@ persistence across restarts with --db."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +13,13 @@ from sandbox.brevo.testkit import BrevoClient
 from sandbox.testing import SandboxProcess
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess("brevo", rate_scale=0, import_delay=0) as sb:
-        yield sb
-
-
 @pytest.fixture
-def api(sandbox: SandboxProcess) -> Iterator[BrevoClient]:
-    sandbox.control.reset()
-    sandbox.control.reset_requests()
+def api(api: BrevoClient, sandbox: SandboxProcess) -> BrevoClient:
+    """The shared clean account, with imports that finish at once and reports served as URLs."""
     requests.post(sandbox.control.origin + "/__sandbox/imports",
                   json={"delay": 0, "fail_next": 0, "reports": "urls"},
                   timeout=10).raise_for_status()
-    client = BrevoClient(sandbox)
-    yield client
-    client.close()
+    return api
 
 
 def setup_list(api: BrevoClient) -> int:

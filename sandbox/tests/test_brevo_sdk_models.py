@@ -45,7 +45,8 @@ from brevo.types.get_folder import GetFolder
 from brevo.types.not_found_error_body import NotFoundErrorBody
 from brevo.types.post_contact_info import PostContactInfo
 from brevo.types.unauthorized_error_body import UnauthorizedErrorBody
-from sandbox.brevo.app import ACCOUNT, BrevoSandbox
+from sandbox.brevo.app import BrevoSandbox
+from sandbox.brevo.routes.account import ACCOUNT
 from sandbox.brevo.store import Store
 from sandbox.brevo.testkit import BrevoClient, operation_for
 from sandbox.testing import SandboxProcess
@@ -83,12 +84,6 @@ def _wait_done(api: BrevoClient, pid: int) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"process {pid} never finished")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess("brevo", rate_scale=0, import_delay=0) as sb:
-        yield sb
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -20,22 +19,15 @@ H_LIMIT, H_REMAINING, H_RESET = (
 )
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess("brevo", rate_scale=0.3, import_delay=0) as sb:
-        yield sb
+BREVO_SANDBOX = {"rate_scale": 0.3}
 
 
 @pytest.fixture
-def api(sandbox: SandboxProcess) -> Iterator[BrevoClient]:
-    ctl = sandbox.control
-    ctl.reset()
-    ctl.clear_faults()
-    ctl.set_rate_limit(enabled=False)
-    ctl.reset_requests()
-    client = BrevoClient(sandbox)
-    yield client
-    client.close()
+def api(api: BrevoClient, sandbox: SandboxProcess) -> BrevoClient:
+    """The shared clean account, with no faults and the rate limits off until a test sets them."""
+    sandbox.control.clear_faults()
+    sandbox.control.set_rate_limit(enabled=False)
+    return api
 
 
 def limits(sandbox: SandboxProcess, **body: object) -> None:

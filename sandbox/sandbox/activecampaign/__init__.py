@@ -5,7 +5,10 @@
 - `store.py`    the in-memory account: tables, indexes, mutations
 - `render.py`   typed records → AC's string-typed, account-local-time JSON shapes (vendor quirks)
 - `query.py`    limit/offset, orders[...], filters[...], id_greater, date-filter semantics
-- `resources.py` the `/api/3/...` routes
+- `state.py`    `ACState`: the account (store, settings, quirks) and its query caches
+- `sideloads.py` `include=` and child-row sideloads, as tables (`CONTACT_INCLUDES`, `CHILDREN`)
+- `routes/`     the `/api/3/...` routes: `collections.py` (declared in `COLLECTIONS`),
+                `contacts.py` (keyset paging, `include=`), `common.py` (shared helpers)
 - `control.py`  AC-only control routes: `/__sandbox/mutate`, `/__sandbox/clock`
 - `dump.py`     `/__sandbox/dump`: typed, UTC, stream-shaped (contracts §3)
 - `app.py`      CLI flags, auth, rate limit, error bodies; `build_app(args)`

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from sandbox.activecampaign import control, resources, webhooks
+from sandbox.activecampaign import control, routes, webhooks
 from sandbox.activecampaign.catalog import dump_catalog
 from sandbox.activecampaign.dump import dump_store
-from sandbox.activecampaign.resources import ACState
+from sandbox.activecampaign.state import ACState
 from sandbox.server import CommonConfig, Service, SlidingWindowPolicy, create_app, json_response
 
 DEFAULT_TOKEN = "sandbox-ac-token"  # noqa: S105 (a fake, public sandbox credential)
@@ -79,7 +79,7 @@ def build_service(st: ACState, rate_limit: float) -> Service:
     st.mutation_listeners.append(hub.on_op)
 
     def add_routes(app: web.Application) -> None:
-        resources.add_routes(app, st)
+        routes.add_routes(app, st)
         webhooks.add_routes(app, hub)
 
     def add_control_routes(app: web.Application) -> None:

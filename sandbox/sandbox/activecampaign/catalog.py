@@ -43,7 +43,7 @@ from sandbox.activecampaign.render import ZERO_DATETIME, local_clock
 from sandbox.server import json_response
 
 if TYPE_CHECKING:
-    from sandbox.activecampaign.resources import ACState
+    from sandbox.activecampaign.state import ACState
     from sandbox.activecampaign.store import Store
 
 API = "/api/3"

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sandbox.activecampaign.resources import ACState
+from sandbox.activecampaign.state import ACState
 from sandbox.activecampaign.store import MutationError
 from sandbox.server import CONTROL_PREFIX, json_response
 

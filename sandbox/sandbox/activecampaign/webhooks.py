@@ -51,7 +51,7 @@ from aiohttp import web
 from sandbox.server import CONTROL_PREFIX, json_response
 
 if TYPE_CHECKING:
-    from sandbox.activecampaign.resources import ACState
+    from sandbox.activecampaign.state import ACState
 
 API = "/api/3"
 EVENTS = (
