@@ -146,6 +146,35 @@ def stream_mapping(config: Settings | t.Mapping[str, t.Any], stream_name: str) -
     return mapping
 
 
+def needed_fields(
+    mapping: t.Mapping[str, t.Any], key_properties: t.Sequence[str]
+) -> frozenset[str] | None:
+    """The record fields the writer of ``mapping`` reads, or ``None`` when it may read any.
+
+    The sink keeps only these of each staged record, so a flush holds what it writes and not
+    the tap's whole rows (memory per contact: issue 14). Presence is kept: a field the source
+    did not send stays absent.
+    """
+    kind = mapping.get("kind")
+    wanted: set[t.Any] = set(key_properties)
+    if kind == "contacts":
+        fields = mapping.get("fields")
+        if fields is None:  # every scalar property becomes an attribute
+            return None
+        wanted |= {mapping.get("email", "email"), mapping.get("phone", "phone")}
+        wanted |= {mapping.get("tags"), mapping.get("blocklist_when"), *fields}
+    elif kind == "list_memberships":
+        wanted |= {mapping.get("contact"), mapping.get("list"), "id"}
+        wanted |= {mapping.get("status", "status"), mapping.get("order_by", "udate")}
+    elif kind == "contact_attribute_values":
+        wanted |= {mapping.get("contact"), mapping.get("field"), mapping.get("value", "value")}
+    elif kind == "contact_tags":
+        wanted |= {mapping.get("contact", "contact"), mapping.get("tag", "tag")}
+    else:
+        return None
+    return frozenset(str(name) for name in wanted if name)
+
+
 def prefix_conflicts(
     config: Settings | t.Mapping[str, t.Any], streams: t.Iterable[str]
 ) -> list[str]:

@@ -7,7 +7,7 @@ import typing as t
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
-from target_brevo.mapping import stream_mapping
+from target_brevo.mapping import needed_fields, stream_mapping
 
 if t.TYPE_CHECKING:
     from target_brevo.target import TargetBrevo
@@ -40,6 +40,12 @@ class StagingSink(BatchSink):
         if not hasattr(self, "_mapping"):
             self._mapping = stream_mapping(self.config, self.stream_name)
         return self._mapping
+
+    @property
+    def needed_fields(self) -> frozenset[str] | None:
+        if not hasattr(self, "_needed_fields"):
+            self._needed_fields = needed_fields(self.mapping, list(self.key_properties or []))
+        return self._needed_fields
 
     @property
     def kind(self) -> str:
@@ -119,6 +125,9 @@ class StagingSink(BatchSink):
             target = self.brevo_target
             state = target.latest_state(copied=False)
             target.syncer.tags.observe_stream(self.stream_name, self.mapping, state)
+        fields = self.needed_fields
+        if fields is not None:  # only what the writer reads is held until the flush
+            record = {name: record[name] for name in fields if name in record}
         context.setdefault("records", []).append(record)
 
     def activate_version(self, new_version: int) -> None:

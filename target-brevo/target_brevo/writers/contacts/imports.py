@@ -240,40 +240,75 @@ class Importer:
         self.ctx.count("import_rows", len(imp.rows))
 
     def wait(self, imports: list[Import]) -> None:
-        """Poll `/processes/{id}` sparingly (that bucket allows 100 requests an hour).
+        """Wait for the imports to complete, polling sparingly (the `/processes` bucket
+        allows 100 requests an hour).
 
-        Imports are polled in the order they were submitted: the first after an estimate
-        proportional to its rows, then with a doubling wait; once one has completed the next
-        is polled at once (imports run one after another, so it is usually done too).
+        Each poll is one `GET /processes?limit=50` that answers for every import of the
+        flush; an import the listing does not show (older than the account's 50 newest
+        processes) or shows completed without its report is asked for by id. The first poll
+        comes an estimate (proportional to the rows) after the last submit. Brevo runs an
+        account's imports one after another, so the next waits for the imports still pending
+        at the pace measured so far (or, before any completed, twice the last wait).
         """
+        if not imports:
+            return
         settings = self.ctx.settings
-        initial = settings.poll_initial_seconds
-        per_1000 = settings.poll_seconds_per_1000_rows
-        max_wait = settings.poll_max_seconds
         timeout = settings.import_timeout_seconds
         started = time.monotonic()
-        first = True
-        for imp in imports:
-            estimate = initial + per_1000 * len(imp.rows) / 1000.0
-            delay = estimate
-            if first:
-                self.ctx.client.sleep(max(0.0, imp.submitted_at + estimate - time.monotonic()))
-                first = False
-            while True:
-                body = self.ctx.client.get(f"/processes/{imp.process_id}") or {}
-                self.ctx.count("polls")
+        estimates = [
+            settings.poll_initial_seconds
+            + settings.poll_seconds_per_1000_rows * len(imp.rows) / 1000.0
+            for imp in imports
+        ]
+        first_submit = min(imp.submitted_at for imp in imports)
+        last = max(imports, key=lambda imp: imp.submitted_at)
+        ready_at = last.submitted_at + estimates[imports.index(last)]
+        self.ctx.client.sleep(max(0.0, ready_at - time.monotonic()))
+        delay = max(estimates)
+        pending = {int(imp.process_id): imp for imp in imports if imp.process_id is not None}
+        while pending:
+            listed = self._listed_processes() if len(pending) > 1 else {}
+            for pid, imp in list(pending.items()):
+                body = listed.get(pid)
+                if body is None or (
+                    str(body.get("status")) == "completed" and "info" not in body
+                ):
+                    body = self.ctx.client.get(f"/processes/{pid}") or {}
+                    self.ctx.count("polls")
                 imp.status = str(body.get("status", "queued"))
                 imp.info = body.get("info") or {}
                 if imp.status in ("failed", "cancelled"):
-                    msg = f"import process {imp.process_id} ended {imp.status}"
+                    msg = f"import process {pid} ended {imp.status}"
                     raise BrevoSystemic(msg)
                 if imp.status == "completed":
-                    break
-                if time.monotonic() - started > timeout:
-                    msg = f"import {imp.process_id} not completed after {timeout:.0f}s"
-                    raise BrevoSystemic(msg)
-                self.ctx.client.sleep(delay)
-                delay = min(max_wait, delay * 2)
+                    del pending[pid]
+            if not pending:
+                return
+            if time.monotonic() - started > timeout:
+                msg = f"import {min(pending)} not completed after {timeout:.0f}s"
+                raise BrevoSystemic(msg)
+            completed = len(imports) - len(pending)
+            if completed:  # the pace so far, for the ones left
+                pace = (time.monotonic() - first_submit) / completed
+                delay = max(min(0.5, min(estimates)), pace * len(pending))
+            else:
+                delay *= 2
+            delay = min(settings.poll_max_seconds, delay)
+            self.ctx.client.sleep(delay)
+
+    def _listed_processes(self) -> dict[int, dict[str, t.Any]]:
+        """The account's 50 newest processes by id (one request)."""
+        body = self.ctx.client.get("/processes", {"limit": 50, "offset": 0, "sort": "desc"})
+        self.ctx.count("polls")
+        out: dict[int, dict[str, t.Any]] = {}
+        for process in (body or {}).get("processes") or []:
+            if isinstance(process, dict) and process.get("id") is not None:
+                try:
+                    out[int(process["id"])] = process
+                except (TypeError, ValueError):
+                    continue
+        return out
+
     def report(self, imp: Import) -> dict[str, list[tuple[Row, str]]]:
         """Read the completed import's report CSVs: kind → [(row, reason)]."""
         out: dict[str, list[tuple[Row, str]]] = {}
