@@ -63,7 +63,7 @@ class TagChange:
         return tags_value(sorted(kept | self.names))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Touched:
     stream: str
     key: t.Any
@@ -131,6 +131,8 @@ class TagSync:
             if contact is None or tag is None:
                 continue  # the sink reported it (missing key) or there is nothing to apply
             ext_id = f"{prefix}{contact}"
+            if ext_id in self.carried:
+                continue  # its contact record carried its tags: these rows change nothing
             self.of_contact.setdefault(ext_id, set()).add(str(tag))
             keys = [record.get(k) for k in staged.key_properties]
             key = keys[0] if len(keys) == 1 else (keys or (contact, tag))
@@ -144,6 +146,11 @@ class TagSync:
             self.carried.add(ext_id)
             self.untagged.pop(ext_id, None)
             self.waiting.pop(ext_id, None)
+            # nothing of its contact_tags rows is used again: only `carried` stays per
+            # contact for the rest of the run (memory flat in the number of contacts)
+            self.of_contact.pop(ext_id, None)
+            self.last_touch.pop(ext_id, None)
+            self.touched.pop(ext_id, None)
             return
         self.untagged.setdefault(ext_id, attribute)
         if ext_id in self.last_touch and ext_id not in self.touched:
