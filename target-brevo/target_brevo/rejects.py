@@ -23,19 +23,20 @@ VALUE_LOSSES = {"invalid_value", "value_not_stored"}
 WARN_PER_CODE = 10
 
 
-def problem_digest(entry: t.Mapping[str, t.Any]) -> str:
+def problem_digest(entry: t.Mapping[str, t.Any]) -> bytes:
     """What makes two rejects the same problem: stream, key, code, field and reason (the reason
     names the offending value, so a record rejected again for other content is a new problem).
     Computed from the line itself, so files written before this existed are read too."""
     parts = [entry.get(k) for k in ("stream", "key", "code", "field", "reason")]
-    return hashlib.sha256(dumps(parts).encode()).hexdigest()
+    # 16 bytes are plenty to tell problems apart and keep the run-wide set small
+    return hashlib.sha256(dumps(parts).encode()).digest()[:16]
 
 
-def read_digests(path: Path | None) -> set[str]:
+def read_digests(path: Path | None) -> set[bytes]:
     """The problems already in a rejects file (unreadable lines are skipped)."""
     if path is None or not path.is_file():
         return set()
-    found: set[str] = set()
+    found: set[bytes] = set()
     with path.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             try:
@@ -70,7 +71,6 @@ class Rejects:
         self.count = 0
         self.not_written = 0  # records that did not reach Brevo: these count for max_rejects
         self.by_code: dict[str, int] = {}
-        self.entries: list[dict[str, t.Any]] = []
         self.new = 0  # problems not in the file before (appended to it)
         self._known = read_digests(self.path)
         self._lock = threading.Lock()
@@ -100,7 +100,6 @@ class Rejects:
             if not written or code in VALUE_LOSSES:
                 self.not_written += 1
             self.by_code[code] = self.by_code.get(code, 0) + 1
-            self.entries.append(entry)
             digest = problem_digest(entry)
             repeat = digest in self._known
             if not repeat:

@@ -28,6 +28,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from target_brevo.conversions import attribute_name, tags_value
+from target_brevo.ext_id_set import ExtIdSet
 from target_brevo.settings import DEFAULTS
 from target_brevo.writers.contacts.rows import Row
 
@@ -88,7 +89,7 @@ class TagSync:
         self.untagged: dict[str, str] = {}  # ext_id → attribute: records without tags
         # ext_ids whose contact record of this run carried its whole set of tags: their
         # contact_tags rows, in whatever flush, never override it
-        self.carried: set[str] = set()
+        self.carried = ExtIdSet()  # about one bit per contact (ext_id_set.py)
         self.unknown_reported: set[str] = set()
         self.final = False
 
