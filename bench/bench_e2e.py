@@ -110,6 +110,8 @@ def main() -> None:
     parser.add_argument("--brevo-scale", type=float, default=1.0)
     parser.add_argument("--import-delay", type=float, default=2.0)
     parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument("--batch-rows", type=int, default=None,
+                        help="target-brevo batch_size_rows (contacts per flush); default: its own")
     args = parser.parse_args()
 
     with SandboxProcess("activecampaign", contacts=args.contacts, seed=42,
@@ -118,7 +120,9 @@ def main() -> None:
                         latency_ms=args.latency_ms) as br:
         workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
         p = Pipeline(ac_url=ac.base_url, ac_token=ac.token, brevo_url=br.api_url,
-                     brevo_key=br.token, workdir=workdir)
+                     brevo_key=br.token, workdir=workdir,
+                     extra_env=({"TARGET_BREVO_BATCH_SIZE_ROWS": str(args.batch_rows)}
+                                if args.batch_rows else {}))
         print(f"{args.contacts} contacts; ActiveCampaign {args.ac_rps:g} requests/s, latency "
               f"{args.latency_ms:g} ms; Brevo limits x{args.brevo_scale:g}, imports complete "
               f"after {args.import_delay:g} s")
