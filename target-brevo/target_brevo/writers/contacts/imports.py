@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from target_brevo.errors import BrevoSystemic
 from target_brevo.serialize import dumps
+from target_brevo.writers.contacts.import_plan import PlannedImport, plan_imports
 from target_brevo.writers.contacts.rows import Row
 
 if t.TYPE_CHECKING:
@@ -38,7 +39,6 @@ class Import:
     # False when the report could not be read as documented (no URLs, no CSV header): its
     # rows count as written only when the read-back finds them
     report_trusted: bool = True
-
 
 
 class Importer:
@@ -142,68 +142,9 @@ class Importer:
                     failed.discard(id(row))
         return failed, email_changes
 
-    def partition(
-        self,
-    ) -> tuple[list[tuple[frozenset[int], bool, list[Row]]], list[tuple[int, list[Row]]]]:
-        """Plan the imports: (contact imports, membership-only imports run after them).
-
-        Two plans, the one with fewer imports wins: (A) one import per set of lists the
-        rows join, carrying attributes and memberships together; (B) one import of all rows
-        (per blocklist flag) then one EXT_ID-only import per big list. Groups too small for
-        an import of their own join their lists with 150-per-call adds instead.
-        """
-        min_rows = self.ctx.settings.membership_import_min_rows
-        groups: dict[tuple[frozenset[int], bool], list[Row]] = {}
-        for row in self.batch.rows.values():
-            groups.setdefault((frozenset(row.lists), row.blocklist), []).append(row)
-        flags = {bl for (_lists, bl) in groups}
-        big = [k for k, rows in groups.items() if k[0] and len(rows) >= min_rows]
-        plan_a = len(big) + len(flags)
-        members: dict[int, list[Row]] = {}
-        for row in self.batch.rows.values():
-            for list_id in row.lists:
-                members.setdefault(list_id, []).append(row)
-        big_lists = [lid for lid, rows in members.items() if len(rows) >= min_rows]
-        plan_b = len(flags) + len(big_lists)
-        if plan_b < plan_a:
-            base: dict[tuple[frozenset[int], bool], list[Row]] = {}
-            for row in self.batch.rows.values():
-                base.setdefault((frozenset(), row.blocklist), []).append(row)
-            later: list[tuple[int, list[Row]]] = []
-            for list_id, rows in sorted(members.items()):
-                if list_id in big_lists:
-                    later.append(
-                        (
-                            list_id,
-                            [
-                                Row(
-                                    ext_id=r.ext_id,
-                                    email=None if r.ext_id else r.email,
-                                    stream=r.stream,
-                                    key=r.key,
-                                )
-                                for r in rows
-                            ],
-                        )
-                    )
-                else:
-                    for row in rows:
-                        if row.ext_id:
-                            self.batch.adds.setdefault(list_id, set()).add(row.ext_id)
-            for row in self.batch.rows.values():
-                row.lists = set()
-            return [(lists, bl, rows) for (lists, bl), rows in base.items()], later
-        out: dict[tuple[frozenset[int], bool], list[Row]] = {}
-        for (lists, blocklist), rows in groups.items():
-            if lists and len(rows) < min_rows:
-                for row in rows:
-                    for list_id in lists:
-                        if row.ext_id:
-                            self.batch.adds.setdefault(list_id, set()).add(row.ext_id)
-                out.setdefault((frozenset(), blocklist), []).extend(rows)
-            else:
-                out.setdefault((lists, blocklist), []).extend(rows)
-        return [(lists, bl, rows) for (lists, bl), rows in out.items() if rows], []
+    def partition(self) -> tuple[list[PlannedImport], list[tuple[int, list[Row]]]]:
+        """The flush's import plan (`import_plan.plan_imports`)."""
+        return plan_imports(self.batch, self.ctx.settings.membership_import_min_rows)
 
     def chunks(self, rows: list[Row]) -> list[list[Row]]:
         limit = self.ctx.settings.import_max_bytes
