@@ -19,6 +19,9 @@ from target_brevo.sync import Syncer
 if t.TYPE_CHECKING:
     from singer_sdk.sinks import Sink
 
+# Streams that define what contacts refer to (attributes, their options, lists, tag names).
+SETUP_KINDS = frozenset({"attributes", "attribute_options", "lists", "tag_names"})
+
 
 class TargetBrevo(OrderedDrain):
     """Singer target for the Brevo API v3."""
@@ -45,6 +48,7 @@ class TargetBrevo(OrderedDrain):
         self._contact_streams: list[str] = []
         self._reconciler: Reconciler | None = None
         self.record_version: int | None = None
+        self._setup_written = False
         self.settings = Settings.from_config(self.config)
         check_api_url(self.settings.api_url)
         problems = prefix_conflicts(self.settings, list(self.settings.stream_mapping))
@@ -73,7 +77,33 @@ class TargetBrevo(OrderedDrain):
                 probe_loopback(self.settings.api_url)
         version = message_dict.get("version")
         self.record_version = int(version) if isinstance(version, int) else None
+        if not self._setup_written:
+            self._write_setup_early(str(message_dict.get("stream")))
         super()._process_record_message(message_dict)
+
+    def _write_setup_early(self, stream: str) -> None:
+        """At the first record of a stream that is not setup (contacts, in the tap's order),
+        the setup staged so far is written: the lists and attributes reach Brevo while the
+        tap still reads the contacts, and the flush of the contacts does not wait for them.
+        The STATE received before that record may then move (all it covers is written)."""
+        sinks = {sink.stream_name: sink for sink in self.active_sinks()}
+        sink = sinks.get(stream)
+        kind = getattr(sink, "kind", None)
+        if kind is None or kind in SETUP_KINDS or kind in ("ignore", "deletes"):
+            return
+        self._setup_written = True
+        holding = [s for s in sinks.values() if s.current_size]
+        kinds = {getattr(s, "kind", None) for s in holding}
+        # without an options stream a category attribute is created with the options its
+        # values name, so it waits for the values (one create, no update)
+        options_known = "attributes" not in kinds or "attribute_options" in kinds
+        if holding and kinds <= SETUP_KINDS and options_known:
+            self.logger.info(
+                "writing the setup streams (%s) before the first %s record",
+                ", ".join(sorted(s.stream_name for s in holding)),
+                stream,
+            )
+            self.drain_all()
 
     def _process_activate_version_message(self, message_dict: dict) -> None:
         """Only `deletes` streams act on a version; any other stream ignores it."""

@@ -94,3 +94,44 @@ def test_a_sink_drained_inside_an_ordered_drain_does_not_flush_again() -> None:
     target.on_sink_drained()
     assert log == []
     assert target.states == []
+
+
+def _setup_then_contacts(h: t.Any, *, options: bool) -> t.Any:
+    m = h.Messages()
+    m.add("contact_custom_fields", {"id": 1, "title": "Size", "type": "dropdown", "perstag": "S"})
+    if options:
+        m.add(
+            "contact_custom_field_options",
+            {"id": 11, "field": 1, "label": "Small", "value": "small", "orderid": 1},
+        )
+    m.add("lists", {"id": 1, "name": "Newsletter"})
+    m.state({"bookmarks": {"lists": {"replication_key_value": "2026-03-01T00:00:00+00:00"}}})
+    m.add("contacts", h.contact(1), h.contact(2))
+    m.add("contact_custom_field_values", {"id": 1, "contact": 1, "field": 1, "value": "small"})
+    m.add("contact_lists", {"id": 1, "contact": 1, "list": 1, "status": 1})
+    m.state({"bookmarks": {"contacts": {"replication_key_value": "2026-03-08T00:00:00+00:00"}}})
+    return m
+
+
+def test_setup_is_written_at_the_first_contact_record(
+    brevo: t.Any, config_for: t.Any, h: t.Any
+) -> None:
+    """Lists and attributes go to Brevo when the first contacts record arrives (a tap is
+    still reading contacts then), so the STATE received before it moves at that point; the
+    contacts follow at the end. Without an options stream the attributes wait for the values
+    that name their options: one flush, one STATE."""
+    cfg = config_for(brevo)
+    run = h.run_target(cfg, _setup_then_contacts(h, options=True))
+    marks = [list(s["bookmarks"]) for s in run.states]
+    assert marks == [["lists"], ["contacts"]]
+    dump = brevo.control.dump()
+    by_ext = h.contacts_by_ext(dump)
+    assert sorted(by_ext) == ["ac-1", "ac-2"]
+    size = next(a for a in dump["attributes"] if a["name"] == "S")
+    assert by_ext["ac-1"]["attributes"]["S"] == size["enumeration"][0]["value"]
+    newsletter = next(x["id"] for x in dump["lists"] if x["name"].startswith("Newsletter"))
+    assert newsletter in by_ext["ac-1"]["listIds"]
+    brevo.control.reset()
+    run = h.run_target(config_for(brevo), _setup_then_contacts(h, options=False))
+    marks = [list(s["bookmarks"]) for s in run.states]
+    assert marks == [["contacts"]]
