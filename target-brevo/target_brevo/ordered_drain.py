@@ -44,6 +44,11 @@ class OrderedDrain(Target):
             return None
         return copy.deepcopy(self._latest_state) if copied else self._latest_state
 
+    def write_staged(self) -> None:
+        """Stage every sink and flush in order, without emitting STATE: for an early write
+        that should not make a crashed run skip anything on its rerun."""
+        self._drain_all(list(self._sinks_active.values()), self.max_parallelism)
+
     def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
         """Every drain stages all sinks, then writes in dependency order."""
         self._ordered = True

@@ -85,7 +85,7 @@ class TargetBrevo(OrderedDrain):
         """At the first record of a stream that is not setup (contacts, in the tap's order),
         the setup staged so far is written: the lists and attributes reach Brevo while the
         tap still reads the contacts, and the flush of the contacts does not wait for them.
-        The STATE received before that record may then move (all it covers is written)."""
+        No STATE is emitted for it: the next STATE still comes only after the contacts."""
         sinks = {sink.stream_name: sink for sink in self.active_sinks()}
         sink = sinks.get(stream)
         kind = getattr(sink, "kind", None)
@@ -103,7 +103,7 @@ class TargetBrevo(OrderedDrain):
                 ", ".join(sorted(s.stream_name for s in holding)),
                 stream,
             )
-            self.drain_all()
+            self.write_staged()
 
     def _process_activate_version_message(self, message_dict: dict) -> None:
         """Only `deletes` streams act on a version; any other stream ignores it."""

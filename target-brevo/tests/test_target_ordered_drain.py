@@ -7,7 +7,10 @@ on an SDK upgrade that renames what it uses, and pin what a full sink's drain do
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import io
+import json
 import typing as t
 
 from singer_sdk.target_base import Target
@@ -113,17 +116,48 @@ def _setup_then_contacts(h: t.Any, *, options: bool) -> t.Any:
     return m
 
 
+class _Watched:
+    """The input lines; once the first contacts RECORD is processed (when the second one is
+    read), what Brevo was asked so far."""
+
+    def __init__(self, text: str, brevo: t.Any, h: t.Any) -> None:
+        self.lines, self.brevo, self.h = text.splitlines(keepends=True), brevo, h
+        self.before_contacts: list[str] | None = None
+        self.start = len(h.api_requests(brevo))  # the log outlives a sandbox reset
+
+    def __iter__(self) -> t.Iterator[str]:
+        contacts = 0
+        for line in self.lines:
+            contacts += '"RECORD", "stream": "contacts"' in line
+            if self.before_contacts is None and contacts == 2:
+                log = self.h.api_requests(self.brevo)[self.start :]
+                self.before_contacts = [f"{e['method']} {e['path']}" for e in log]
+            yield line
+
+
+def _run_watched(h: t.Any, brevo: t.Any, cfg: dict[str, t.Any], *, options: bool) -> t.Any:
+    watched = _Watched(_setup_then_contacts(h, options=options).text(), brevo, h)
+    target = TargetBrevo(config=cfg, validate_config=True)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        target.listen(file_input=watched)  # type: ignore[arg-type]
+    states = [json.loads(x) for x in out.getvalue().splitlines() if x.strip()]
+    return watched.before_contacts, states
+
+
 def test_setup_is_written_at_the_first_contact_record(
     brevo: t.Any, config_for: t.Any, h: t.Any
 ) -> None:
     """Lists and attributes go to Brevo when the first contacts record arrives (a tap is
-    still reading contacts then), so the STATE received before it moves at that point; the
-    contacts follow at the end. Without an options stream the attributes wait for the values
-    that name their options: one flush, one STATE."""
-    cfg = config_for(brevo)
-    run = h.run_target(cfg, _setup_then_contacts(h, options=True))
-    marks = [list(s["bookmarks"]) for s in run.states]
-    assert marks == [["lists"], ["contacts"]]
+    still reading contacts then), the contacts at the end, and STATE moves only after the
+    contacts. Without an options stream the attributes wait for the values that name their
+    options (one create, no update), so nothing is written before the contacts."""
+    seen_before, states = _run_watched(h, brevo, config_for(brevo), options=True)
+    assert seen_before is not None
+    assert "POST /v3/contacts/lists" in seen_before
+    assert "POST /v3/contacts/attributes/category/S" in seen_before
+    assert not [r for r in seen_before if r.endswith("/contacts/import")]
+    assert [list(s["bookmarks"]) for s in states] == [["contacts"]]
     dump = brevo.control.dump()
     by_ext = h.contacts_by_ext(dump)
     assert sorted(by_ext) == ["ac-1", "ac-2"]
@@ -132,6 +166,7 @@ def test_setup_is_written_at_the_first_contact_record(
     newsletter = next(x["id"] for x in dump["lists"] if x["name"].startswith("Newsletter"))
     assert newsletter in by_ext["ac-1"]["listIds"]
     brevo.control.reset()
-    run = h.run_target(config_for(brevo), _setup_then_contacts(h, options=False))
-    marks = [list(s["bookmarks"]) for s in run.states]
-    assert marks == [["contacts"]]
+    seen_before, states = _run_watched(h, brevo, config_for(brevo), options=False)
+    assert seen_before is not None
+    assert not [r for r in seen_before if r.startswith("POST")]
+    assert [list(s["bookmarks"]) for s in states] == [["contacts"]]
