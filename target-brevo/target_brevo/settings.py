@@ -138,7 +138,10 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         "membership_import_min_rows",
         th.IntegerType,
         default=300,
-        description="Smaller groups join lists with 150-per-call adds, not an import.",
+        description=(
+            "A list (or set of lists) with fewer new members than this gets them by "
+            "150-per-call adds rather than an import."
+        ),
     ),
     th.Property(
         "poll_initial_seconds",
