@@ -143,8 +143,8 @@ def main() -> None:
               f"{len(landed['campaigns'])} campaign drafts; rejects: {len(p.rejects())}")
         by_code: dict[tuple[str, str], int] = {}
         for r in p.rejects():
-            code = (str(r.get("stream")), str(r.get("code")))
-            by_code[code] = by_code.get(code, 0) + 1
+            where = (str(r.get("stream")), str(r.get("code")))
+            by_code[where] = by_code.get(where, 0) + 1
         for (stream, code), n in sorted(by_code.items()):
             print(f"  rejects  {stream:24s} {code:24s} {n:6d}")
 

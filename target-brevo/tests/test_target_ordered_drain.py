@@ -140,7 +140,7 @@ def _run_watched(h: t.Any, brevo: t.Any, cfg: dict[str, t.Any], *, options: bool
     target = TargetBrevo(config=cfg, validate_config=True)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        target.listen(file_input=watched)  # type: ignore[arg-type]
+        target.listen(file_input=watched)
     states = [json.loads(x) for x in out.getvalue().splitlines() if x.strip()]
     return watched.before_contacts, states
 
