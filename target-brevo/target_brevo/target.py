@@ -49,6 +49,7 @@ class TargetBrevo(OrderedDrain):
         self._reconciler: Reconciler | None = None
         self.record_version: int | None = None
         self._setup_written = False
+        self._streams_seen: set[str] = set()  # streams whose first record was checked
         self.settings = Settings.from_config(self.config)
         check_api_url(self.settings.api_url)
         problems = prefix_conflicts(self.settings, list(self.settings.stream_mapping))
@@ -77,8 +78,10 @@ class TargetBrevo(OrderedDrain):
                 probe_loopback(self.settings.api_url)
         version = message_dict.get("version")
         self.record_version = int(version) if isinstance(version, int) else None
-        if not self._setup_written:
-            self._write_setup_early(str(message_dict.get("stream")))
+        stream = str(message_dict.get("stream"))
+        if not self._setup_written and stream not in self._streams_seen:
+            self._streams_seen.add(stream)
+            self._write_setup_early(stream)
         super()._process_record_message(message_dict)
 
     def _write_setup_early(self, stream: str) -> None:

@@ -10,6 +10,7 @@ import math
 import typing as t
 from dataclasses import dataclass
 
+from target_brevo.writers.contacts.memberships import LIST_CALL_IDS
 from target_brevo.writers.contacts.rows import Row
 
 if t.TYPE_CHECKING:
@@ -22,7 +23,6 @@ GroupKey = tuple[frozenset[int], bool]
 # A membership-only import waits for its own completion after the contact imports: about
 # two more polls than the same memberships sent as list adds.
 MEMBERSHIP_WAVE_COST = 2
-LIST_ADD_IDS = 150  # EXT_IDs per `POST /contacts/lists/{id}/contacts/add`
 
 
 @dataclass
@@ -32,9 +32,9 @@ class ImportPlan:
     joint: set[GroupKey]  # groups imported together with their lists
     imports: list[PlannedImport]
     members: dict[int, list[Row]]  # list → rows that join it after the imports
-    min_rows: int
-    cost: int = 0
-    add_calls: int = 0
+    by_import: set[int]  # the lists of `members` joined by an EXT_ID-only import
+    cost: int
+    add_calls: int
 
     @classmethod
     def of(
@@ -51,22 +51,24 @@ class ImportPlan:
             for list_id in key[0]:
                 members.setdefault(list_id, []).extend(rows)
         imports += [(frozenset(), blocklist, rows) for blocklist, rows in base.items()]
-        plan = cls(joint=joint, imports=imports, members=members, min_rows=min_rows)
-        later = [list_id for list_id in members if plan.by_import(list_id)]
-        plan.add_calls = sum(
-            math.ceil(len(rows) / LIST_ADD_IDS)
+        # an import for a big list, and for any list with a member an add cannot name
+        by_import = {
+            list_id
             for list_id, rows in members.items()
-            if list_id not in later
+            if len(rows) >= min_rows or any(not r.ext_id for r in rows)
+        }
+        add_calls = sum(
+            math.ceil(len(rows) / LIST_CALL_IDS)
+            for list_id, rows in members.items()
+            if list_id not in by_import
         )
-        plan.cost = (
-            len(imports) + len(later) + plan.add_calls + (MEMBERSHIP_WAVE_COST if later else 0)
+        cost = (
+            len(imports)
+            + len(by_import)
+            + add_calls
+            + (MEMBERSHIP_WAVE_COST if by_import else 0)
         )
-        return plan
-
-    def by_import(self, list_id: int) -> bool:
-        """This list's members join by an import (adds need an EXT_ID for every member)."""
-        rows = self.members.get(list_id, [])
-        return len(rows) >= self.min_rows or any(not r.ext_id for r in rows)
+        return cls(joint, imports, members, by_import, cost, add_calls)
 
 
 def plan_imports(
@@ -89,7 +91,7 @@ def plan_imports(
     plan = min(plans, key=lambda p: p.cost)  # on a tie, A: fewer imports to wait for
     later: list[tuple[int, list[Row]]] = []
     for list_id, rows in sorted(plan.members.items()):
-        if plan.by_import(list_id):
+        if list_id in plan.by_import:
             only_ids = [
                 Row(
                     ext_id=r.ext_id,

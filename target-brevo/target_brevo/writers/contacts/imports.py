@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from target_brevo.errors import BrevoSystemic
 from target_brevo.serialize import dumps
-from target_brevo.writers.contacts.import_plan import PlannedImport, plan_imports
+from target_brevo.writers.contacts.import_plan import plan_imports
 from target_brevo.writers.contacts.rows import Row
 
 if t.TYPE_CHECKING:
@@ -52,7 +52,8 @@ class Importer:
         """Import the batch's rows (then the membership-only imports); returns the contact
         imports and the time from which the read-back looks for their changes."""
         imports: list[Import] = []
-        planned, membership_imports = self.partition()
+        min_rows = self.ctx.settings.membership_import_min_rows
+        planned, membership_imports = plan_imports(self.batch, min_rows)
         for lists, blocklist, rows in planned:
             for chunk in self.chunks(rows):
                 imports.append(Import(rows=chunk, list_ids=sorted(lists), blocklist=blocklist))
@@ -141,10 +142,6 @@ class Importer:
                 if id(row) not in fix_failed:
                     failed.discard(id(row))
         return failed, email_changes
-
-    def partition(self) -> tuple[list[PlannedImport], list[tuple[int, list[Row]]]]:
-        """The flush's import plan (`import_plan.plan_imports`)."""
-        return plan_imports(self.batch, self.ctx.settings.membership_import_min_rows)
 
     def chunks(self, rows: list[Row]) -> list[list[Row]]:
         limit = self.ctx.settings.import_max_bytes

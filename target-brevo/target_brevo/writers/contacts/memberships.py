@@ -19,6 +19,7 @@ if t.TYPE_CHECKING:
 LOGGER = logging.getLogger("target_brevo.contacts")
 
 ADD, REMOVE, BOUNCE, NOTHING = "add", "remove", "bounce", "nothing"
+LIST_CALL_IDS = 150  # EXT_IDs per `POST /contacts/lists/{id}/contacts/add` (or remove)
 DEFAULT_STATUS_MAP = {"1": ADD, "2": REMOVE, "3": BOUNCE, "0": NOTHING}
 
 
@@ -92,15 +93,15 @@ class Memberships:
                         self.batch.blocklist_only.add(ext_id)
 
     def write(self) -> None:
-        """Remaining adds and all removals: 150 EXT_IDs per call."""
+        """Remaining adds and all removals: `LIST_CALL_IDS` EXT_IDs per call."""
         for list_id, ext_ids in sorted(self.batch.adds.items()):
             ids = sorted(e for e in ext_ids if e not in self.ctx.rejected_contacts)
-            for i in range(0, len(ids), 150):
-                self._list_call(list_id, "add", ids[i : i + 150])
+            for i in range(0, len(ids), LIST_CALL_IDS):
+                self._list_call(list_id, "add", ids[i : i + LIST_CALL_IDS])
         for list_id, ext_ids in sorted(self.batch.removes.items()):
             ids = sorted(ext_ids)
-            for i in range(0, len(ids), 150):
-                self._list_call(list_id, "remove", ids[i : i + 150])
+            for i in range(0, len(ids), LIST_CALL_IDS):
+                self._list_call(list_id, "remove", ids[i : i + LIST_CALL_IDS])
 
     def _list_call(self, list_id: int, op: str, ext_ids: list[str]) -> None:
         try:
