@@ -23,6 +23,7 @@ import math
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -141,10 +142,7 @@ def main() -> None:
         landed = dump(br.api_url)
         print(f"\nBrevo holds {len(landed['contacts'])} contacts, {len(landed['lists'])} lists, "
               f"{len(landed['campaigns'])} campaign drafts; rejects: {len(p.rejects())}")
-        by_code: dict[tuple[str, str], int] = {}
-        for r in p.rejects():
-            where = (str(r.get("stream")), str(r.get("code")))
-            by_code[where] = by_code.get(where, 0) + 1
+        by_code = Counter((str(r.get("stream")), str(r.get("code"))) for r in p.rejects())
         for (stream, code), n in sorted(by_code.items()):
             print(f"  rejects  {stream:24s} {code:24s} {n:6d}")
 

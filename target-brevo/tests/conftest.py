@@ -159,13 +159,16 @@ def config_for(tmp_path: Path) -> t.Callable[..., dict[str, t.Any]]:
     return make
 
 
-def run_target(config: dict[str, t.Any], messages: Messages | str) -> Run:
-    """Run the target in-process on the messages; returns the STATE lines it printed."""
-    text = messages.text() if isinstance(messages, Messages) else messages
+def run_target(config: dict[str, t.Any], messages: Messages | str | t.Iterable[str]) -> Run:
+    """Run the target in-process on the messages (or on any iterable of input lines);
+    returns the STATE lines it printed."""
+    if isinstance(messages, (Messages, str)):
+        text = messages.text() if isinstance(messages, Messages) else messages
+        messages = io.StringIO(text)
     target = TargetBrevo(config=config, validate_config=True)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        target.listen(file_input=io.StringIO(text))
+        target.listen(file_input=t.cast("t.IO[str]", messages))
     states = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
     return Run(states, out.getvalue(), target)
 

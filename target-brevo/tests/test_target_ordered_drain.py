@@ -7,10 +7,7 @@ on an SDK upgrade that renames what it uses, and pin what a full sink's drain do
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import io
-import json
 import typing as t
 
 from singer_sdk.target_base import Target
@@ -137,12 +134,8 @@ class _Watched:
 
 def _run_watched(h: t.Any, brevo: t.Any, cfg: dict[str, t.Any], *, options: bool) -> t.Any:
     watched = _Watched(_setup_then_contacts(h, options=options).text(), brevo, h)
-    target = TargetBrevo(config=cfg, validate_config=True)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        target.listen(file_input=watched)
-    states = [json.loads(x) for x in out.getvalue().splitlines() if x.strip()]
-    return watched.before_contacts, states
+    run = h.run_target(cfg, watched)
+    return watched.before_contacts, run.states
 
 
 def test_setup_is_written_at_the_first_contact_record(
