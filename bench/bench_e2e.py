@@ -1,7 +1,7 @@
 """End to end: `meltano run tap-activecampaign target-brevo` over a whole account, limits on.
 
     .venv/bin/python bench/bench_e2e.py [--contacts 20000] [--ac-rps 5] [--brevo-scale 1]
-        [--import-delay 2] [--latency-ms 50]
+        [--import-delay 2] [--latency-ms 50] [--log-dir DIR]
 
 Starts an ActiveCampaign sandbox with N seeded contacts at its real rate limit (5 requests/s)
 and an empty Brevo sandbox with Brevo's real per-bucket limits (contacts 10/s and 36,000/h,
@@ -113,6 +113,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--batch-rows", type=int, default=None,
                         help="target-brevo batch_size_rows (contacts per flush); default: its own")
+    parser.add_argument("--log-dir", type=Path, default=None,
+                        help="write each run's Meltano output (tap and target logs) here")
     args = parser.parse_args()
 
     with SandboxProcess("activecampaign", contacts=args.contacts, seed=42,
@@ -136,6 +138,11 @@ def main() -> None:
             if result.returncode != 0:
                 print(result.output[-3000:])
                 raise SystemExit(f"{label}: meltano run failed")
+            if args.log_dir:
+                args.log_dir.mkdir(parents=True, exist_ok=True)
+                log = args.log_dir / f"run{1 + label.startswith('incremental')}.log"
+                log.write_text(result.output)
+                print(f"\n(Meltano output of this run: {log})")
             report(label, wall, request_counts(ac.base_url), request_counts(br.api_url),
                    args.contacts, args.ac_rps, args.brevo_scale)
             breakdown(started_at, request_log(ac.base_url), request_log(br.api_url))
