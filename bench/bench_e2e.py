@@ -129,20 +129,20 @@ def main() -> None:
         print(f"{args.contacts} contacts; ActiveCampaign {args.ac_rps:g} requests/s, latency "
               f"{args.latency_ms:g} ms; Brevo limits x{args.brevo_scale:g}, imports complete "
               f"after {args.import_delay:g} s")
-        for label in ("full sync", "incremental run, nothing changed"):
+        for n, label in enumerate(("full sync", "incremental run, nothing changed"), start=1):
             ac.control.reset_requests()
             br.control.reset_requests()
             start, started_at = time.monotonic(), time.time()
             result = p.run()
             wall = time.monotonic() - start
+            if args.log_dir:  # a failed run's whole log included
+                args.log_dir.mkdir(parents=True, exist_ok=True)
+                log = args.log_dir / f"run{n}.log"
+                log.write_text(result.output)
+                print(f"\n(Meltano output of this run: {log})")
             if result.returncode != 0:
                 print(result.output[-3000:])
                 raise SystemExit(f"{label}: meltano run failed")
-            if args.log_dir:
-                args.log_dir.mkdir(parents=True, exist_ok=True)
-                log = args.log_dir / f"run{1 + label.startswith('incremental')}.log"
-                log.write_text(result.output)
-                print(f"\n(Meltano output of this run: {log})")
             report(label, wall, request_counts(ac.base_url), request_counts(br.api_url),
                    args.contacts, args.ac_rps, args.brevo_scale)
             breakdown(started_at, request_log(ac.base_url), request_log(br.api_url))

@@ -162,9 +162,10 @@ def config_for(tmp_path: Path) -> t.Callable[..., dict[str, t.Any]]:
 def run_target(config: dict[str, t.Any], messages: Messages | str | t.Iterable[str]) -> Run:
     """Run the target in-process on the messages (or on any iterable of input lines);
     returns the STATE lines it printed."""
-    if isinstance(messages, (Messages, str)):
-        text = messages.text() if isinstance(messages, Messages) else messages
-        messages = io.StringIO(text)
+    if isinstance(messages, Messages):
+        messages = messages.text()
+    if isinstance(messages, str):
+        messages = io.StringIO(messages)
     target = TargetBrevo(config=config, validate_config=True)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
